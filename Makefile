@@ -1,0 +1,26 @@
+# The two commands of the README: `make chat` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+STAMP := $(VENV)/.installed
+export OMP_NUM_THREADS ?= 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: setup chat test clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+# Sets everything up, checks the corpus, then starts the chat.
+chat: setup
+	$(VENV)/bin/assistant chat
+
+test: setup
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) index
