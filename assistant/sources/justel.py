@@ -209,3 +209,20 @@ def act_date(act: str) -> str | None:
         return match.group(1)
     match = DATE_RE.search(act)
     return iso_date(match.group(0)) if match else None
+
+
+def to_corpus_file(document: JustelDocument, meta: dict) -> str:
+    """A corpus file (docs/corpus-format.md) for a parsed Justel text."""
+    import yaml
+
+    header = dict(meta)
+    for key in ("version", "in_force"):
+        header.setdefault(key, document.header.get(key))
+    front = yaml.safe_dump(header, allow_unicode=True, sort_keys=False, width=100)
+    parts = [f"---\n{front}---\n"]
+    for item in document.items:
+        if isinstance(item, Heading):
+            parts.append(f"{'#' * item.level} {' '.join(item.text.split())}\n")
+        else:
+            parts.append(f"::: art-{item.number}\n{item.text}\n:::\n")
+    return "\n".join(parts)
