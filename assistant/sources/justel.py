@@ -25,7 +25,10 @@ HEADING_RE = re.compile(
 )
 FOOTNOTE_RULE = "----------"
 # `<L 2017-07-06/24, art. 313, 124; En vigueur : 03-08-2017>`, `<Inséré par L …>`, `<AR59 …>`.
-INLINE_MARKER_RE = re.compile(r"<(?=[^<>]*(?:\bart\.|\bvigueur|\d{2}-\d{2}-\d{4}))[^<>]{3,400}>")
+# One marker in the Code closes with ")" instead of ">" at the end of its line (art. 22).
+INLINE_MARKER_RE = re.compile(
+    r"<(?=[^<>]*(?:\bart\.|\bvigueur|\d{2}-\d{2}-\d{4}))(?:[^<>]{3,400}>|[^<>\n]{3,400}\)$)", re.M
+)
 BRACKET_RE = re.compile(r"\[\d+\s|\]\d+")
 FOOTNOTE_RE = re.compile(r"^\((\d+)\)\s*(<[^<>]+>)", re.M)
 ACT_RE = re.compile(
@@ -189,17 +192,24 @@ def parse_marker(marker: str, ref: str | None) -> dict:
     """One `<L 2017-07-06/24, art. 313, 124; En vigueur : 03-08-2017>` note as a dict."""
     flat = " ".join(marker.split())
     act = ACT_RE.search(flat)
-    in_force = IN_FORCE_RE.search(flat)
-    action = (act.group("action") or "modifié").lower() if act else "modifié"
     return {
         "ref": ref,
-        "act": act.group("act").replace(" ", " ") if act else None,
+        "act": act.group("act") if act else None,
         "act_date": act_date(act.group("act")) if act else None,
         "article": act.group("article").strip() if act and act.group("article") else None,
-        "action": action,
-        "in_force": iso_date(in_force.group("value")) if in_force and DATE_RE.search(in_force.group("value")) and not in_force.group("value").startswith("indéterminée") else (in_force.group("value").strip() if in_force else None),
+        "action": (act.group("action") or "modifié").lower() if act else "modifié",
+        "in_force": in_force_date(flat),
         "marker": flat,
     }
+
+
+def in_force_date(marker: str) -> str | None:
+    """ISO date of "En vigueur : 03-08-2017"; Justel's words when undetermined; else None."""
+    match = IN_FORCE_RE.search(marker)
+    if not match:
+        return None
+    value = match.group("value").strip()
+    return value if value.startswith("indéterminée") else iso_date(value)
 
 
 def act_date(act: str) -> str | None:

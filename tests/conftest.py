@@ -1,0 +1,45 @@
+"""Every test runs with its own data directories (ASSISTANT_HOME, index, corpus copy)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.config import REPO_ROOT
+
+CORPUS_DIR = REPO_ROOT / "corpus"
+SOURCES_DIR = CORPUS_DIR / "sources"
+
+
+@pytest.fixture(autouse=True)
+def isolated_data(tmp_path, monkeypatch):
+    """Point every user directory at a fresh temporary folder."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("ASSISTANT_HOME", str(home))
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(CORPUS_DIR))
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+    return tmp_path
+
+
+@pytest.fixture
+def corpus_copy(tmp_path, monkeypatch) -> Path:
+    """A writable copy of the real corpus files (without the sources folder)."""
+    target = tmp_path / "corpus"
+    target.mkdir()
+    for path in CORPUS_DIR.glob("*.md"):
+        shutil.copy(path, target / path.name)
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(target))
+    return target
+
+
+@pytest.fixture
+def empty_corpus(tmp_path, monkeypatch) -> Path:
+    """An empty corpus directory for hand-written test documents."""
+    target = tmp_path / "corpus-empty"
+    target.mkdir()
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(target))
+    return target
