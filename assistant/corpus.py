@@ -29,6 +29,17 @@ DOC_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 UNIT_KEY_RE = re.compile(r"^(?:art-\d+[a-z]*(?:/\d+[a-z]*)*|[a-z][a-z0-9-]*)$")
 UNIT_OPEN_RE = re.compile(r"^:::\s*(?P<key>[^|\s]*)\s*(?:\|\s*(?P<title>.*))?$")
 WHOLE_DOCUMENT_KEY = "(document)"
+
+
+class TextDateLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as written: we validate them ourselves, with a line."""
+
+
+TextDateLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+INVALID = "invalid"
 ATTRIBUTE_RE = re.compile(r"^@(?P<name>[A-Za-z_]+)\s*:\s*(?P<value>.*)$")
 
 
@@ -104,7 +115,8 @@ class Corpus:
             if document is None:
                 continue
             if document.id in documents:
-                problems.append(Problem(str(path), 1, f"id de document en double : « {document.id} » "
+                line = document.meta["__lines__"].get("id", 1)
+                problems.append(Problem(str(path), line, f"id de document en double : « {document.id} » "
                                         f"(déjà dans {documents[document.id].file.name})"))
                 continue
             documents[document.id] = document
@@ -177,18 +189,16 @@ def read_document(path: Path, problems: list[Problem]) -> Document | None:
     except UnicodeDecodeError as error:
         problems.append(Problem(name, 1, f"le fichier n'est pas en UTF-8 (octet {error.start})"))
         return None
-    lines = content.split("\n")
+    lines = content.lstrip("\ufeff").split("\n")
     meta, body_start = read_front_matter(name, lines, problems)
     if meta is None:
         return None
     doc_id = meta.get("id")
-    before = len(problems)
     check_meta(name, path, meta, problems)
     if not isinstance(doc_id, str) or not DOC_ID_RE.match(doc_id):
         return None
     document = Document(doc_id, meta, path)
     document.units = read_units(name, doc_id, lines, body_start, problems)
-    del before
     return document
 
 
@@ -203,8 +213,8 @@ def read_front_matter(name: str, lines: list[str], problems: list[Problem]) -> t
         return None, 0
     source = "\n".join(lines[1:end])
     try:
-        node = yaml.compose(source, Loader=yaml.SafeLoader)
-        meta = yaml.safe_load(source)
+        node = yaml.compose(source, Loader=TextDateLoader)
+        meta = yaml.load(source, Loader=TextDateLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark else 1
@@ -215,6 +225,7 @@ def read_front_matter(name: str, lines: list[str], problems: list[Problem]) -> t
         problems.append(Problem(name, 2, "en-tête YAML vide ou qui n'est pas une liste de champs « clé: valeur »"))
         return None, end + 1
     meta["__lines__"] = {key.value: key.start_mark.line + 2 for key, _ in node.value}
+    meta["__lines__"].update({str(key.value): key.start_mark.line + 2 for key, _ in node.value})
     return meta, end + 1
 
 
@@ -231,6 +242,8 @@ def check_meta(name: str, path: Path, meta: dict, problems: list[Problem]) -> No
         if meta.get(key) in (None, ""):
             report(key, f"champ obligatoire manquant ou vide : « {key} »")
     doc_id = meta.get("id")
+    if doc_id is not None and not isinstance(doc_id, str):
+        report("id", f"l'id doit être un texte (« {doc_id} » lu comme un nombre : mettez-le entre guillemets)")
     if isinstance(doc_id, str):
         if not DOC_ID_RE.match(doc_id):
             report("id", f"id invalide « {doc_id} » : minuscules, chiffres et tirets seulement")
@@ -243,10 +256,13 @@ def check_meta(name: str, path: Path, meta: dict, problems: list[Problem]) -> No
                                f"(admis : {', '.join(sorted(JURISDICTIONS))})")
     for key in ("date", "version", "in_force", "replaced_on"):
         value = meta.get(key)
-        if isinstance(value, datetime.date):
-            meta[key] = value = value.isoformat()
-        if value is not None and not DATE_RE.match(str(value)):
-            report(key, f"date invalide pour « {key} » : « {value} » (format AAAA-MM-JJ)")
+        if value is not None and not valid_date(str(value)):
+            report(key, f"date invalide pour « {key} » : « {value} » (format AAAA-MM-JJ, date existante)")
+        elif value is not None:
+            meta[key] = str(value)
+    for key in ("title", "label", "kind", "jurisdiction", "missing", "replaced_by", "replaced_note", "description"):
+        if meta.get(key) is not None and not isinstance(meta[key], str):
+            report(key, f"« {key} » doit être un texte")
     if "complete" in meta and not isinstance(meta["complete"], bool):
         report("complete", "« complete » doit valoir true ou false")
     if meta.get("complete") is False and not meta.get("missing"):
@@ -255,6 +271,18 @@ def check_meta(name: str, path: Path, meta: dict, problems: list[Problem]) -> No
     aliases = meta.get("aliases")
     if aliases is not None and not (isinstance(aliases, list) and all(isinstance(a, str) for a in aliases)):
         report("aliases", "« aliases » doit être une liste de textes")
+
+
+def valid_date(value: str) -> bool:
+    """AAAA, AAAA-MM or AAAA-MM-JJ, and a date that exists (no 30 February)."""
+    if not DATE_RE.match(value):
+        return False
+    parts = [int(p) for p in value.split("-")] + [1, 1]
+    try:
+        datetime.date(*parts[:3])
+    except ValueError:
+        return False
+    return True
 
 
 def check_sources(sources, report) -> None:
@@ -283,9 +311,12 @@ def read_units(name: str, doc_id: str, lines: list[str], start: int, problems: l
         if current is None:
             return
         current.text = "\n".join(body).strip()
-        if not current.text:
+        if current.kind == INVALID:
+            pass  # already reported; its text is not attributed to any unit
+        elif not current.text:
             problems.append(Problem(name, current.line, f"unité vide : « {current.id} » n'a pas de texte"))
-        units.append(current)
+        else:
+            units.append(current)
         current = None
 
     for number, line in enumerate(lines[start:], start=start + 1):
@@ -296,12 +327,12 @@ def read_units(name: str, doc_id: str, lines: list[str], start: int, problems: l
             close()
             in_attributes = False
             continue
-        opened = UNIT_OPEN_RE.match(stripped)
-        if opened:
+        opened = UNIT_OPEN_RE.match(stripped) if stripped.startswith(":::") else None
+        if stripped.startswith(":::"):
             close()
             body = []
-            current = open_unit(name, doc_id, opened, number, headings, seen, problems)
-            in_attributes = current is not None
+            current = open_unit(name, doc_id, opened, stripped, number, headings, seen, problems)
+            in_attributes = True
             continue
         if re.match(r"^#{1,6}\s", stripped):
             close()
@@ -323,13 +354,16 @@ def read_units(name: str, doc_id: str, lines: list[str], start: int, problems: l
     return units
 
 
-def open_unit(name, doc_id, opened, number, headings, seen, problems) -> Unit | None:
-    key, title = opened.group("key"), (opened.group("title") or "").strip()
+def open_unit(name, doc_id, opened, line, number, headings, seen, problems) -> Unit:
+    """The unit a `::: key | title` line opens; an INVALID placeholder (reported) otherwise."""
+    key, title = (opened.group("key"), (opened.group("title") or "").strip()) if opened else ("", "")
     if key == WHOLE_DOCUMENT_KEY:
         key = ""
-    elif not UNIT_KEY_RE.match(key):
-        problems.append(Problem(name, number, f"clé d'unité invalide « {key} » (ex. « art-458ter », « question »)"))
-        return None
+    elif not opened or not UNIT_KEY_RE.match(key):
+        shown = key if opened else line
+        problems.append(Problem(name, number, f"ouverture d'unité invalide « {shown} » : écrivez « ::: art-458ter », "
+                                              "« ::: question | Titre » ou « ::: (document) »"))
+        return Unit("", doc_id, INVALID, None, "", [], "", number)
     unit_id = f"{doc_id}:{key}" if key else doc_id
     if unit_id in seen:
         problems.append(Problem(name, number, f"id en double : « {unit_id} » (déjà ligne {seen[unit_id]})"))

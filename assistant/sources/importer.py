@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from ..corpus import DOC_ID_RE
 from .glue import out_of_lexicon
 from .justel import JustelParser, plain_text, to_corpus_file
 
@@ -64,6 +65,8 @@ def read_meta(meta_file: Path) -> dict:
         raise ImportFailure(f"{meta_file} : métadonnées YAML illisibles ({error.__class__.__name__}).") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("id"), str):
         raise ImportFailure(f"{meta_file} : les métadonnées doivent donner au moins « id: … ».")
+    if not DOC_ID_RE.match(meta["id"]):
+        raise ImportFailure(f"{meta_file} : id invalide « {meta['id']} » (minuscules, chiffres et tirets).")
     return meta
 
 

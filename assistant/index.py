@@ -1,0 +1,360 @@
+"""The search index: chunks of units, their vectors in Chroma, a French BM25 beside them.
+
+Layout under the index directory:
+    current.json             which version is live (replaced atomically, last step of a build)
+    chroma/                  Chroma PersistentClient (collection `chunks-<version>`), unless
+                             ASSISTANT_CHROMA_URL points at a Chroma server
+    versions/<version>/      chunks.json (chunk records) and bm25/ (bm25s files)
+
+A build writes a whole new version and switches `current.json` only when it is complete,
+so a crash or an error mid-build leaves the previous version live. Vectors of chunks whose
+content hash did not change are copied from the live version instead of re-embedded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import time
+import unicodedata
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .corpus import Corpus, Unit, unit_label
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+MAX_CHUNK_CHARS = 1200
+EMBED_CHARS = 600
+COLLECTION_PREFIX = "chunks-"
+PARAGRAPH_RE = re.compile(r"(?m)^(?=§\s*\d+(?:er)?\.)")
+PART_RE = re.compile(r"^§\s*(\d+(?:er)?)")
+
+
+class IndexUnavailable(Exception):
+    """The index is missing, damaged or unreachable; message in French."""
+
+
+@dataclass
+class Chunk:
+    id: str
+    unit_id: str
+    document: str
+    part: str | None
+    context: str
+    text: str
+    hash: str = ""
+
+    @property
+    def for_embedding(self) -> str:
+        # Embedding cost grows with length and e5 reads 512 tokens at most; BM25 sees it all.
+        text = self.text if len(self.text) <= EMBED_CHARS else self.text[:EMBED_CHARS].rsplit(" ", 1)[0]
+        return f"{self.context}\n{text}"
+
+
+# -- chunking -------------------------------------------------------------------------
+
+def chunk_corpus(corpus: Corpus, model_name: str) -> list[Chunk]:
+    """Every unit as one or more chunks (long articles split by §), each with its context line."""
+    chunks = []
+    for unit in corpus.units:
+        context = context_line(corpus, unit)
+        for n, (part, text) in enumerate(split_unit(unit.plain_text)):
+            chunk = Chunk(f"{unit.id}#{n}", unit.id, unit.document, part, context, text)
+            chunk.hash = hashlib.sha256(f"{model_name}\n{chunk.for_embedding}".encode()).hexdigest()[:32]
+            chunks.append(chunk)
+    return chunks
+
+
+def context_line(corpus: Corpus, unit: Unit) -> str:
+    """« Code pénal, art. 458ter — Chapitre VI. - De quelques autres délits… »: what, where."""
+    document = corpus.document_of(unit)
+    parts = [unit_label(document, unit)]
+    if unit.path:
+        parts.append(sentence_case(strip_markers(unit.path[-1])))
+    if unit.kind != "article" and document.meta.get("title") not in (None, document.label):
+        parts.append(str(document.meta["title"]))
+    return " — ".join(parts)
+
+
+def sentence_case(heading: str) -> str:
+    """Justel prints headings in capitals; e5 reads them better (and shorter) in lower case."""
+    letters = [c for c in heading if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) / len(letters) > 0.8:
+        return heading[:1] + heading[1:].lower()
+    return heading
+
+
+def strip_markers(text: str) -> str:
+    return " ".join(re.sub(r"<[^<>]*>|\[\d+\s?|\]\d+", "", text).split())
+
+
+def split_unit(text: str) -> list[tuple[str | None, str]]:
+    """[(part label, text)]: one piece, or § by §, then paragraph groups, under MAX_CHUNK_CHARS."""
+    if len(text) <= MAX_CHUNK_CHARS:
+        return [(None, text)]
+    pieces = []
+    for block in (b.strip() for b in PARAGRAPH_RE.split(text) if b.strip()):
+        match = PART_RE.match(block)
+        part = f"§ {match.group(1)}" if match else None
+        for piece in group_paragraphs(block):
+            pieces.append((part, piece))
+    return pieces
+
+
+def group_paragraphs(block: str) -> list[str]:
+    if len(block) <= MAX_CHUNK_CHARS:
+        return [block]
+    groups, current = [], ""
+    for paragraph in block.split("\n\n"):
+        if current and len(current) + len(paragraph) > MAX_CHUNK_CHARS:
+            groups.append(current)
+            current = ""
+        current = f"{current}\n\n{paragraph}" if current else paragraph
+    return groups + ([current] if current else [])
+
+
+# -- French analysis for BM25 ----------------------------------------------------------
+
+class FrenchAnalyzer:
+    """Lower case, French stop words out, Snowball stemming, accents folded."""
+
+    def __init__(self):
+        import Stemmer
+        from bm25s.stopwords import STOPWORDS_FRENCH
+
+        self._stemmer = Stemmer.Stemmer("french")
+        self._stopwords = set(STOPWORDS_FRENCH) | {fold(w) for w in STOPWORDS_FRENCH}
+
+    def __call__(self, text: str) -> list[str]:
+        words = [w for w in re.findall(r"\w+", text.lower().replace("’", "'")) if w not in self._stopwords]
+        return [fold(stem) for stem in self._stemmer.stemWords(words)]
+
+
+def fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+
+
+# -- storage ----------------------------------------------------------------------------
+
+def chroma_client(index_dir: Path):
+    """Chroma server when ASSISTANT_CHROMA_URL is set, else an embedded store under index/."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    settings = ChromaSettings(anonymized_telemetry=False)
+    url = os.environ.get("ASSISTANT_CHROMA_URL")
+    if url:
+        from urllib.parse import urlparse
+
+        parsed = urlparse(url if "://" in url else f"http://{url}")
+        try:
+            return chromadb.HttpClient(host=parsed.hostname, port=parsed.port or 8000,
+                                       ssl=parsed.scheme == "https", settings=settings)
+        except Exception as error:
+            raise IndexUnavailable(f"serveur Chroma injoignable à {url} ({error.__class__.__name__}) : "
+                              "vérifiez qu'il tourne, ou retirez ASSISTANT_CHROMA_URL.") from None
+    return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=settings)
+
+
+def read_pointer(index_dir: Path) -> dict | None:
+    try:
+        return json.loads((index_dir / "current.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise IndexUnavailable(f"{index_dir / 'current.json'} est illisible : reconstruisez l'index "
+                          "avec « assistant index build ».") from None
+
+
+def write_pointer(index_dir: Path, pointer: dict) -> None:
+    temporary = index_dir / "current.json.tmp"
+    temporary.write_text(json.dumps(pointer, indent=1), encoding="utf-8")
+    os.replace(temporary, index_dir / "current.json")
+
+
+# -- building ---------------------------------------------------------------------------
+
+@dataclass
+class BuildReport:
+    version: str
+    chunks: int
+    added: int
+    changed: int
+    removed: int
+    unchanged: int
+    embedded: int
+    seconds: float
+    switched: bool
+
+    def summary(self) -> str:
+        if not self.switched:
+            return f"Index déjà à jour ({self.chunks} passages, version {self.version})."
+        return (f"Index {self.version} en service : {self.chunks} passages ; {self.added} ajoutés, "
+                f"{self.changed} modifiés, {self.removed} retirés, {self.unchanged} inchangés ; "
+                f"{self.embedded} calculés en {self.seconds:.1f} s.")
+
+
+class IndexBuilder:
+    """Build a new index version from the corpus, reusing the vectors of unchanged chunks."""
+
+    def __init__(self, index_dir: Path, embedding, progress: bool = True):
+        self.index_dir = index_dir
+        self.embedding = embedding
+        self.progress = progress
+
+    def build(self, corpus: Corpus, force: bool = False) -> BuildReport:
+        started = time.perf_counter()
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        chunks = chunk_corpus(corpus, self.embedding.model_name)
+        pointer = read_pointer(self.index_dir)
+        client = chroma_client(self.index_dir)
+        old = self._live_chunks(pointer) if pointer else {}
+        diff = compare(old, chunks)
+        if pointer and not force and not (diff["added"] or diff["changed"] or diff["removed"]):
+            return BuildReport(pointer["version"], len(chunks), 0, 0, 0, len(chunks), 0, 0.0, False)
+        version = time.strftime("v%Y%m%d-%H%M%S") + f"-{os.getpid()}"
+        reused = self._reusable_vectors(client, pointer, old, chunks) if not force else {}
+        vectors = self._embed(chunks, reused)
+        self._write_version(client, version, chunks, vectors)
+        write_pointer(self.index_dir, {"version": version, "model": self.embedding.model_name,
+                                       "chunks": len(chunks), "units": len(corpus.units),
+                                       "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
+        self._drop_other_versions(client, version)
+        return BuildReport(version, len(chunks), len(diff["added"]), len(diff["changed"]), len(diff["removed"]),
+                           len(diff["unchanged"]), len(chunks) - len(reused),
+                           time.perf_counter() - started, True)
+
+    def _live_chunks(self, pointer: dict) -> dict[str, Chunk]:
+        path = self.index_dir / "versions" / pointer["version"] / "chunks.json"
+        try:
+            return {c["id"]: Chunk(**c) for c in json.loads(path.read_text(encoding="utf-8"))}
+        except (FileNotFoundError, json.JSONDecodeError, TypeError):
+            return {}  # a damaged live version: rebuild everything
+
+    def _reusable_vectors(self, client, pointer, old: dict[str, Chunk], chunks: list[Chunk]) -> dict[str, list]:
+        wanted = {c.hash for c in chunks}
+        ids = [c.id for c in old.values() if c.hash in wanted and c.hash]
+        if not pointer or not ids:
+            return {}
+        try:
+            collection = client.get_collection(COLLECTION_PREFIX + pointer["version"])
+            found = collection.get(ids=ids, include=["embeddings", "metadatas"])
+        except Exception:
+            return {}
+        return {meta["hash"]: list(vector) for meta, vector in zip(found["metadatas"], found["embeddings"])}
+
+    def _embed(self, chunks: list[Chunk], reused: dict[str, list]) -> list[list[float]]:
+        todo = [c for c in chunks if c.hash not in reused]
+        computed = {}
+        batch = 16
+        bar = progress_bar(len(todo), "Calcul des vecteurs") if self.progress and todo else None
+        for start in range(0, len(todo), batch):
+            group = todo[start:start + batch]
+            for chunk, vector in zip(group, self.embedding.get_text_embedding_batch([c.for_embedding for c in group])):
+                computed[chunk.hash] = vector
+            if bar:
+                bar.update(len(group))
+        if bar:
+            bar.close()
+        return [reused.get(c.hash) or computed[c.hash] for c in chunks]
+
+    def _write_version(self, client, version: str, chunks: list[Chunk], vectors: list) -> None:
+        folder = self.index_dir / "versions" / version
+        folder.mkdir(parents=True)
+        collection = client.create_collection(COLLECTION_PREFIX + version, embedding_function=None,
+                                              configuration={"hnsw": {"space": "cosine"}})
+        for start in range(0, len(chunks), 500):
+            group = chunks[start:start + 500]
+            collection.add(ids=[c.id for c in group], embeddings=vectors[start:start + 500],
+                           metadatas=[{"unit_id": c.unit_id, "document": c.document, "hash": c.hash} for c in group],
+                           documents=[c.text for c in group])
+        write_bm25(folder / "bm25", chunks)
+        (folder / "chunks.json").write_text(json.dumps([asdict(c) for c in chunks], ensure_ascii=False),
+                                            encoding="utf-8")
+
+    def _drop_other_versions(self, client, keep: str) -> None:
+        """Remove versions that are not live (older ones, and leftovers of crashed builds)."""
+        for collection in client.list_collections():
+            name = getattr(collection, "name", collection)
+            if name.startswith(COLLECTION_PREFIX) and name != COLLECTION_PREFIX + keep:
+                client.delete_collection(name)
+        for folder in (self.index_dir / "versions").iterdir():
+            if folder.name != keep:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def compare(old: dict[str, Chunk], new: list[Chunk]) -> dict[str, list[str]]:
+    """Chunk ids added, changed (same id, new content), removed and unchanged."""
+    new_by_id = {c.id: c for c in new}
+    return {
+        "added": [i for i in new_by_id if i not in old],
+        "changed": [i for i, c in new_by_id.items() if i in old and old[i].hash != c.hash],
+        "removed": [i for i in old if i not in new_by_id],
+        "unchanged": [i for i, c in new_by_id.items() if i in old and old[i].hash == c.hash],
+    }
+
+
+def write_bm25(folder: Path, chunks: list[Chunk]) -> None:
+    import bm25s
+
+    analyzer = FrenchAnalyzer()
+    retriever = bm25s.BM25()
+    retriever.index([analyzer(f"{c.context}\n{c.text}") or ["∅"] for c in chunks], show_progress=False)
+    retriever.save(str(folder), show_progress=False)
+
+
+def progress_bar(total: int, label: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=label, unit="passage", file=sys.stderr, disable=None)  # None: no bar when not a terminal
+
+
+# -- reading the live index -------------------------------------------------------------
+
+class LiveIndex:
+    """The live version: chunk records, the Chroma collection and the BM25 model."""
+
+    def __init__(self, index_dir: Path):
+        pointer = read_pointer(index_dir)
+        if pointer is None:
+            raise IndexUnavailable(f"aucun index dans {index_dir} : lancez « assistant index build ».")
+        self.pointer = pointer
+        folder = index_dir / "versions" / pointer["version"]
+        try:
+            records = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
+            self.chunks = [Chunk(**record) for record in records]
+            self.bm25 = load_bm25(folder / "bm25")
+            self.collection = chroma_client(index_dir).get_collection(COLLECTION_PREFIX + pointer["version"])
+        except IndexUnavailable:
+            raise
+        except Exception as error:
+            raise IndexUnavailable(f"index {pointer['version']} incomplet ou abîmé ({error.__class__.__name__}) : "
+                              "reconstruisez-le avec « assistant index build --force ».") from None
+        self.by_id = {c.id: i for i, c in enumerate(self.chunks)}
+        self.analyzer = FrenchAnalyzer()
+
+    def dense(self, vector: list[float], n: int) -> list[tuple[int, float]]:
+        """(chunk position, cosine similarity), best first."""
+        found = self.collection.query(query_embeddings=[vector], n_results=min(n, len(self.chunks)),
+                                      include=["distances"])
+        return [(self.by_id[i], 1.0 - d) for i, d in zip(found["ids"][0], found["distances"][0])]
+
+    def lexical(self, text: str, n: int) -> list[tuple[int, float]]:
+        """(chunk position, BM25 score), best first; zero-score hits dropped."""
+        tokens = self.analyzer(text)
+        known = [t for t in tokens if t in self.bm25.vocab_dict]
+        if not known:
+            return []
+        positions, scores = self.bm25.retrieve([known], k=min(n, len(self.chunks)), show_progress=False)
+        return [(int(p), float(s)) for p, s in zip(positions[0], scores[0]) if s > 0]
+
+
+def load_bm25(folder: Path):
+    import bm25s
+
+    return bm25s.BM25.load(str(folder), show_progress=False)
