@@ -62,6 +62,25 @@ def build_parser() -> argparse.ArgumentParser:
     justel.add_argument("--stats", action="store_true", help="compter les mots hors lexique avant et après réparation")
     justel.set_defaults(handler=corpus_import_justel)
 
+    index = commands.add_parser("index", help="index de recherche")
+    index_commands = index.add_subparsers(parser_class=FrenchArgumentParser, metavar="action")
+    build = index_commands.add_parser("build", help="construire ou mettre à jour l'index (incrémental)")
+    build.add_argument("--force", action="store_true", help="tout recalculer")
+    build.set_defaults(handler=index_build)
+
+    ask = commands.add_parser("ask", help="poser une question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true")
+    ask.add_argument("--k", type=int, default=5, help="nombre d'articles retenus (1 à 50)")
+    ask.set_defaults(handler=ask_command)
+
+    evaluation = commands.add_parser("eval", help="évaluer la recherche sur des jeux de questions")
+    evaluation.add_argument("--gold", type=Path, action="append", required=True)
+    evaluation.add_argument("--system", action="append", choices=["hybrid", "bm25", "dense", "naive"])
+    evaluation.add_argument("--json", type=Path, dest="json_out")
+    evaluation.add_argument("--report", type=Path)
+    evaluation.set_defaults(handler=eval_command)
+
     chat = commands.add_parser("chat", help="démarrer l'assistant")
     chat.set_defaults(handler=chat_command)
     return parser
@@ -118,13 +137,91 @@ def corpus_import_justel(args) -> int:
     return 0
 
 
+def index_build(args) -> int:
+    from . import engine
+
+    try:
+        print(engine.build_index(settings(), force=args.force).summary())
+    except (engine.CorpusInvalid, engine.IndexUnavailable) as error:
+        raise UsageError(str(error)) from None
+    return 0
+
+
+def make_assistant(system: str = "hybrid"):
+    from . import engine
+
+    try:
+        return engine.Assistant(system=system)
+    except (engine.CorpusInvalid, engine.IndexUnavailable) as error:
+        raise UsageError(str(error)) from None
+
+
+def ask_command(args) -> int:
+    question = clean_question(args.question)
+    if not 1 <= args.k <= 50:
+        raise UsageError("--k doit être compris entre 1 et 50.")
+    reply = make_assistant().ask(question, k=args.k)
+    answer = reply.answer
+    if args.json:
+        units = [{"id": h.unit_id, "score": round(h.score, 5), "text": reply.answer_unit_text(h.unit_id)}
+                 for h in reply.retrieval.hits] if not answer.abstained else []
+        print(json.dumps({"question": question, "answer": answer.text(), "abstained": answer.abstained,
+                          "citations": answer.citations, "units": units, "notes": answer.notes},
+                         ensure_ascii=False, indent=1))
+    else:
+        if reply.standalone != question:
+            print(f"Question comprise : {reply.standalone}\n")
+        print(answer.text())
+    return 0
+
+
+def clean_question(question: str) -> str:
+    """Refuse what cannot be a question, with a French reason (exit code 2)."""
+    text = "".join(c for c in question if c in "\n\t" or ord(c) >= 32).strip()
+    if not text:
+        raise UsageError("la question est vide.")
+    if len(text) > 4000:
+        raise UsageError("la question est trop longue (4 000 caractères au plus).")
+    return text
+
+
+def eval_command(args) -> int:
+    from . import evaluate
+
+    try:
+        items = evaluate.load_gold(args.gold)
+    except evaluate.GoldError as error:
+        raise UsageError(str(error)) from None
+    results = []
+    for system in args.system or ["hybrid"]:
+        assistant = make_assistant("hybrid" if system == "naive" else system)
+        if system == "naive":
+            search = evaluate.naive_search(assistant.corpus, assistant.embeddings["main"])
+        else:
+            def search(query, retriever=assistant.retriever):
+                found = retriever.retrieve(query, 10)
+                return found.unit_ids, found.abstained
+        results.append(evaluate.Evaluator(search, system).run(items))
+        summary = results[-1]
+        print(f"{system} : hit@5 {summary['retrieval']['hit@5']:.3f}, recall@10 {summary['retrieval']['recall@10']:.3f}, "
+              f"mrr@10 {summary['retrieval']['mrr@10']:.3f}, abstention {summary['abstention']['accuracy']:.3f}, "
+              f"refus à tort {summary['abstention']['false_refusal_rate']:.3f}, p50 {summary['latency_ms']['p50']:.0f} ms")
+    output = results[0] if len(results) == 1 else {"systems": results, **results[0]}
+    if args.json_out:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(output, ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(evaluate.markdown_report(results, items), encoding="utf-8")
+    return 0
+
+
 def chat_command(args) -> int:
-    corpus = load_corpus()
-    if corpus.problems:
-        report_problems(corpus)
-        return 1
-    print(f"Corpus prêt : {len(corpus.documents)} documents, {len(corpus.units)} unités.")
-    print("L'interface de conversation n'est pas encore disponible dans cette version.")
+    assistant = make_assistant()
+    print(f"Assistant prêt : {len(assistant.corpus.documents)} documents, {len(assistant.corpus.units)} unités, "
+          f"index {assistant.index.pointer['version']}.")
+    print("L'interface de conversation (navigateur) n'est pas encore disponible ; "
+          "en attendant : .venv/bin/assistant ask \"votre question\"")
     return 0
 
 

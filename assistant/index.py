@@ -58,14 +58,14 @@ class Chunk:
 
 # -- chunking -------------------------------------------------------------------------
 
-def chunk_corpus(corpus: Corpus, model_name: str) -> list[Chunk]:
+def chunk_corpus(corpus: Corpus) -> list[Chunk]:
     """Every unit as one or more chunks (long articles split by §), each with its context line."""
     chunks = []
     for unit in corpus.units:
         context = context_line(corpus, unit)
         for n, (part, text) in enumerate(split_unit(unit.plain_text)):
             chunk = Chunk(f"{unit.id}#{n}", unit.id, unit.document, part, context, text)
-            chunk.hash = hashlib.sha256(f"{model_name}\n{chunk.for_embedding}".encode()).hexdigest()[:32]
+            chunk.hash = hashlib.sha256(chunk.for_embedding.encode()).hexdigest()[:32]
             chunks.append(chunk)
     return chunks
 
@@ -200,34 +200,50 @@ class BuildReport:
 
 
 class IndexBuilder:
-    """Build a new index version from the corpus, reusing the vectors of unchanged chunks."""
+    """Build a new index version from the corpus, reusing the vectors of unchanged chunks.
 
-    def __init__(self, index_dir: Path, embedding, progress: bool = True):
+    `embeddings` maps a short name ("e5", "use") to a LlamaIndex embedding; each model has
+    its own Chroma collection `chunks-<name>-<version>`.
+    """
+
+    def __init__(self, index_dir: Path, embeddings: dict, progress: bool = True):
         self.index_dir = index_dir
-        self.embedding = embedding
+        self.embeddings = embeddings
         self.progress = progress
+
+    def models(self) -> dict[str, str]:
+        return {name: model.model_name for name, model in self.embeddings.items()}
 
     def build(self, corpus: Corpus, force: bool = False) -> BuildReport:
         started = time.perf_counter()
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        chunks = chunk_corpus(corpus, self.embedding.model_name)
+        chunks = chunk_corpus(corpus)
         pointer = read_pointer(self.index_dir)
+        if pointer and pointer.get("models") != self.models():
+            pointer, force = None if force else pointer, True  # another model: nothing to reuse
         client = chroma_client(self.index_dir)
         old = self._live_chunks(pointer) if pointer else {}
         diff = compare(old, chunks)
         if pointer and not force and not (diff["added"] or diff["changed"] or diff["removed"]):
             return BuildReport(pointer["version"], len(chunks), 0, 0, 0, len(chunks), 0, 0.0, False)
         version = time.strftime("v%Y%m%d-%H%M%S") + f"-{os.getpid()}"
-        reused = self._reusable_vectors(client, pointer, old, chunks) if not force else {}
-        vectors = self._embed(chunks, reused)
-        self._write_version(client, version, chunks, vectors)
-        write_pointer(self.index_dir, {"version": version, "model": self.embedding.model_name,
+        folder = self.index_dir / "versions" / version
+        folder.mkdir(parents=True)
+        embedded = 0
+        for name, model in self.embeddings.items():
+            reused = {} if force else self._reusable_vectors(client, pointer, name, old, chunks)
+            vectors = self._embed(model, chunks, reused, name)
+            embedded += len(chunks) - len(reused)
+            self._write_collection(client, collection_name(name, version), chunks, vectors)
+        write_bm25(folder / "bm25", chunks)
+        (folder / "chunks.json").write_text(json.dumps([asdict(c) for c in chunks], ensure_ascii=False),
+                                            encoding="utf-8")
+        write_pointer(self.index_dir, {"version": version, "models": self.models(),
                                        "chunks": len(chunks), "units": len(corpus.units),
                                        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
         self._drop_other_versions(client, version)
         return BuildReport(version, len(chunks), len(diff["added"]), len(diff["changed"]), len(diff["removed"]),
-                           len(diff["unchanged"]), len(chunks) - len(reused),
-                           time.perf_counter() - started, True)
+                           len(diff["unchanged"]), embedded, time.perf_counter() - started, True)
 
     def _live_chunks(self, pointer: dict) -> dict[str, Chunk]:
         path = self.index_dir / "versions" / pointer["version"] / "chunks.json"
@@ -236,26 +252,26 @@ class IndexBuilder:
         except (FileNotFoundError, json.JSONDecodeError, TypeError):
             return {}  # a damaged live version: rebuild everything
 
-    def _reusable_vectors(self, client, pointer, old: dict[str, Chunk], chunks: list[Chunk]) -> dict[str, list]:
+    def _reusable_vectors(self, client, pointer, name: str, old: dict[str, Chunk], chunks: list[Chunk]) -> dict:
         wanted = {c.hash for c in chunks}
-        ids = [c.id for c in old.values() if c.hash in wanted and c.hash]
+        ids = [c.id for c in old.values() if c.hash in wanted]
         if not pointer or not ids:
             return {}
         try:
-            collection = client.get_collection(COLLECTION_PREFIX + pointer["version"])
+            collection = client.get_collection(collection_name(name, pointer["version"]))
             found = collection.get(ids=ids, include=["embeddings", "metadatas"])
         except Exception:
-            return {}
+            return {}  # the old collection is gone or damaged: embed again
         return {meta["hash"]: list(vector) for meta, vector in zip(found["metadatas"], found["embeddings"])}
 
-    def _embed(self, chunks: list[Chunk], reused: dict[str, list]) -> list[list[float]]:
-        todo = [c for c in chunks if c.hash not in reused]
+    def _embed(self, model, chunks: list[Chunk], reused: dict, name: str) -> list:
+        todo = list({c.hash: c for c in chunks if c.hash not in reused}.values())
         computed = {}
         batch = 16
-        bar = progress_bar(len(todo), "Calcul des vecteurs") if self.progress and todo else None
+        bar = progress_bar(len(todo), f"Vecteurs {name}") if self.progress and todo else None
         for start in range(0, len(todo), batch):
             group = todo[start:start + batch]
-            for chunk, vector in zip(group, self.embedding.get_text_embedding_batch([c.for_embedding for c in group])):
+            for chunk, vector in zip(group, model.get_text_embedding_batch([c.for_embedding for c in group])):
                 computed[chunk.hash] = vector
             if bar:
                 bar.update(len(group))
@@ -263,29 +279,29 @@ class IndexBuilder:
             bar.close()
         return [reused.get(c.hash) or computed[c.hash] for c in chunks]
 
-    def _write_version(self, client, version: str, chunks: list[Chunk], vectors: list) -> None:
-        folder = self.index_dir / "versions" / version
-        folder.mkdir(parents=True)
-        collection = client.create_collection(COLLECTION_PREFIX + version, embedding_function=None,
+    @staticmethod
+    def _write_collection(client, name: str, chunks: list[Chunk], vectors: list) -> None:
+        collection = client.create_collection(name, embedding_function=None,
                                               configuration={"hnsw": {"space": "cosine"}})
         for start in range(0, len(chunks), 500):
             group = chunks[start:start + 500]
             collection.add(ids=[c.id for c in group], embeddings=vectors[start:start + 500],
                            metadatas=[{"unit_id": c.unit_id, "document": c.document, "hash": c.hash} for c in group],
                            documents=[c.text for c in group])
-        write_bm25(folder / "bm25", chunks)
-        (folder / "chunks.json").write_text(json.dumps([asdict(c) for c in chunks], ensure_ascii=False),
-                                            encoding="utf-8")
 
     def _drop_other_versions(self, client, keep: str) -> None:
         """Remove versions that are not live (older ones, and leftovers of crashed builds)."""
         for collection in client.list_collections():
             name = getattr(collection, "name", collection)
-            if name.startswith(COLLECTION_PREFIX) and name != COLLECTION_PREFIX + keep:
+            if name.startswith(COLLECTION_PREFIX) and not name.endswith("-" + keep):
                 client.delete_collection(name)
         for folder in (self.index_dir / "versions").iterdir():
             if folder.name != keep:
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+def collection_name(model: str, version: str) -> str:
+    return f"{COLLECTION_PREFIX}{model}-{version}"
 
 
 def compare(old: dict[str, Chunk], new: list[Chunk]) -> dict[str, list[str]]:
@@ -329,7 +345,9 @@ class LiveIndex:
             records = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
             self.chunks = [Chunk(**record) for record in records]
             self.bm25 = load_bm25(folder / "bm25")
-            self.collection = chroma_client(index_dir).get_collection(COLLECTION_PREFIX + pointer["version"])
+            client = chroma_client(index_dir)
+            self.collections = {name: client.get_collection(collection_name(name, pointer["version"]))
+                                for name in pointer["models"]}
         except IndexUnavailable:
             raise
         except Exception as error:
@@ -338,10 +356,10 @@ class LiveIndex:
         self.by_id = {c.id: i for i, c in enumerate(self.chunks)}
         self.analyzer = FrenchAnalyzer()
 
-    def dense(self, vector: list[float], n: int) -> list[tuple[int, float]]:
-        """(chunk position, cosine similarity), best first."""
-        found = self.collection.query(query_embeddings=[vector], n_results=min(n, len(self.chunks)),
-                                      include=["distances"])
+    def dense(self, model: str, vector: list[float], n: int) -> list[tuple[int, float]]:
+        """(chunk position, cosine similarity) for one model's vectors, best first."""
+        found = self.collections[model].query(query_embeddings=[vector], n_results=min(n, len(self.chunks)),
+                                              include=["distances"])
         return [(self.by_id[i], 1.0 - d) for i, d in zip(found["ids"][0], found["distances"][0])]
 
     def lexical(self, text: str, n: int) -> list[tuple[int, float]]:

@@ -1,0 +1,121 @@
+"""Extractive answers: the most relevant sentences of the top units, quoted verbatim, each
+with its citation id and a human label, and the version notes a reader needs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .corpus import Corpus, Unit, unit_label
+from .index import FrenchAnalyzer
+from .retrieve import Retrieval
+
+# Sentence ends, except after abbreviations that Justel puts before numbers ("Art. 458").
+SENTENCE_RE = re.compile(r"(?<=[.;:!?])(?<!\bArt\.)(?<!\bart\.)(?<!\bal\.)(?<!\bn°)\s+(?=[A-ZÀ-Ý0-9§(«\"])|\n\n+")
+PART_RE = re.compile(r"^§\s*(\d+(?:er)?)")
+MAX_UNITS = 3
+MAX_SENTENCES = 2
+
+
+@dataclass
+class Quote:
+    unit_id: str
+    label: str
+    text: str
+
+
+@dataclass
+class Answer:
+    question: str
+    abstained: bool
+    quotes: list[Quote] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    message: str = ""
+
+    @property
+    def citations(self) -> list[str]:
+        return list(dict.fromkeys(q.unit_id for q in self.quotes))
+
+    def text(self) -> str:
+        """The answer as a reader sees it (French)."""
+        if self.abstained:
+            return self.message
+        lines = ["Extraits des textes (cités mot pour mot) :", ""]
+        for quote in self.quotes:
+            lines += [f"« {quote.text} »", f"    — {quote.label} [{quote.unit_id}]", ""]
+        if self.notes:
+            lines += ["À savoir :"] + [f"- {note}" for note in self.notes]
+        return "\n".join(lines).rstrip()
+
+
+class ExtractiveAnswerer:
+    """Quote the sentences of the best units that share the most words with the question."""
+
+    def __init__(self, corpus: Corpus):
+        self.corpus = corpus
+        self.analyzer = FrenchAnalyzer()
+
+    def answer(self, retrieval: Retrieval, question: str | None = None) -> Answer:
+        question = question or retrieval.question
+        if retrieval.abstained or not retrieval.hits:
+            missing = retrieval.signal.get("missing") or ""
+            return Answer(question, True, message=abstention_message(self.corpus, missing))
+        terms = set(self.analyzer(question))
+        quotes = []
+        for hit in retrieval.hits[:MAX_UNITS]:
+            unit = self.corpus.unit(hit.unit_id)
+            quotes += self._quotes(unit, terms)
+        return Answer(question, False, quotes, version_notes(self.corpus, [q.unit_id for q in quotes]))
+
+    def _quotes(self, unit: Unit, terms: set[str]) -> list[Quote]:
+        sentences = split_sentences(unit.plain_text)
+        scored = sorted(range(len(sentences)),
+                        key=lambda i: (-len(terms & set(self.analyzer(sentences[i][1]))), i))
+        chosen = sorted(scored[:MAX_SENTENCES])
+        document = self.corpus.document_of(unit)
+        label = unit_label(document, unit)
+        return [Quote(unit.id, label + (f", {part}" if (part := sentences[i][0]) else ""), sentences[i][1])
+                for i in chosen]
+
+
+def split_sentences(text: str) -> list[tuple[str | None, str]]:
+    """[(§ label or None, sentence)] in order; the § is the one the sentence falls under."""
+    out, part = [], None
+    for sentence in (s.strip() for s in SENTENCE_RE.split(text)):
+        if not sentence:
+            continue
+        match = PART_RE.match(sentence)
+        if match:
+            part = f"§ {match.group(1)}"
+        out.append((part, " ".join(sentence.split())))
+    return out
+
+
+def version_notes(corpus: Corpus, unit_ids: list[str]) -> list[str]:
+    """Consolidation date, partial texts, replaced texts — once per document."""
+    notes = []
+    for document_id in dict.fromkeys(u.split(":")[0] for u in unit_ids):
+        document = corpus.documents[document_id]
+        meta = document.meta
+        if meta.get("version"):
+            notes.append(f"{document.label} : version à jour au {meta['version']}.")
+        if not document.complete:
+            notes.append(f"{document.label} : texte partiel ({meta.get('missing')}).")
+        if meta.get("replaced_by"):
+            since = f" depuis le {meta['replaced_on']}" if meta.get("replaced_on") else ""
+            notes.append(f"{document.label} : remplacé par « {corpus.documents[meta['replaced_by']].label} »{since} ; "
+                         "la numérotation des articles est à vérifier dans le nouveau texte.")
+        for unit in document.units:
+            if unit.id in unit_ids and unit.note:
+                notes.append(f"{unit_label(document, unit)} : {unit.note}")
+    return notes
+
+
+def abstention_message(corpus: Corpus, missing: str = "") -> str:
+    """Say plainly that the corpus does not answer, and what it does cover."""
+    covered = ", ".join(sorted({d.label for d in corpus.documents.values()}))
+    first = (f"Le texte demandé ({missing}) n'est pas dans le corpus : je ne peux pas le citer. " if missing
+             else "Je ne trouve pas de réponse à cette question dans les textes du corpus. ")
+    return (first +
+            "L'assistant ne couvre que le secret professionnel en CPAS, à partir de ces textes : "
+            f"{covered}. Pour une autre question, adressez-vous au service juridique de votre CPAS.")

@@ -1,0 +1,72 @@
+"""The assistant as one object: corpus, live index, retriever and answerer, shared by the
+CLI and the chat UI (no logic duplicated in either shell)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .answer import Answer, ExtractiveAnswerer
+from .chat import standalone_question
+from .config import Settings, settings as current_settings
+from .corpus import Corpus
+from .embeddings import make_embeddings
+from .index import IndexBuilder, IndexUnavailable, LiveIndex
+from .retrieve import Retrieval, Retriever
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+class CorpusInvalid(Exception):
+    """The corpus has problems; the message lists them (French)."""
+
+
+@dataclass
+class Reply:
+    question: str
+    standalone: str
+    retrieval: Retrieval
+    answer: Answer
+    corpus: Corpus
+
+    def answer_unit_text(self, unit_id: str) -> str:
+        return self.corpus.unit(unit_id).plain_text
+
+
+class Assistant:
+    """`ask(question, history)` → Reply. Builds the index first if it is missing."""
+
+    def __init__(self, settings: Settings | None = None, system: str = "hybrid", build_if_missing: bool = True):
+        self.settings = settings or current_settings()
+        self.corpus = load_valid_corpus(self.settings)
+        self.embeddings = make_embeddings()
+        if build_if_missing and not (self.settings.index_dir / "current.json").exists():
+            build_index(self.settings, self.corpus, self.embeddings)
+        self.index = LiveIndex(self.settings.index_dir)
+        self.retriever = Retriever(self.corpus, self.index, self.embeddings, system)
+        self.answerer = ExtractiveAnswerer(self.corpus)
+
+    def ask(self, question: str, history: list[dict] | None = None, k: int = 10) -> Reply:
+        standalone = standalone_question(question, history)
+        retrieval = self.retriever.retrieve(standalone, k)
+        return Reply(question, standalone, retrieval, self.answerer.answer(retrieval, standalone), self.corpus)
+
+
+def load_valid_corpus(settings: Settings) -> Corpus:
+    corpus = Corpus.load(settings.corpus_dir)
+    if corpus.problems:
+        listed = "\n".join(str(p) for p in corpus.problems[:20])
+        raise CorpusInvalid(f"le corpus contient {len(corpus.problems)} problème(s) :\n{listed}")
+    return corpus
+
+
+def build_index(settings: Settings, corpus: Corpus | None = None, embeddings: dict | None = None,
+                force: bool = False, progress: bool = True):
+    """Build (or update) the live index; returns the BuildReport."""
+    corpus = corpus or load_valid_corpus(settings)
+    builder = IndexBuilder(settings.index_dir, embeddings or make_embeddings(), progress=progress)
+    return builder.build(corpus, force=force)
+
+
+__all__ = ["Assistant", "Reply", "CorpusInvalid", "IndexUnavailable", "build_index"]

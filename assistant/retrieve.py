@@ -1,0 +1,218 @@
+"""Hybrid retrieval: dense (e5) and BM25 fused by reciprocal rank, cross-reference
+expansion, and an abstention signal when the corpus does not support the question."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+from .corpus import Corpus
+from .index import LiveIndex, fold
+
+SYSTEMS = ("hybrid", "bm25", "dense")
+INJECTION_RE = re.compile(
+    r"(ignore|oublie|ne tiens pas compte d)\w*\s+(?:\w+\s+){0,3}(instructions?|consignes?|r[eè]gles?|corpus|sources?)"
+    r"|tu es (maintenant|désormais)\b|réponds? de mémoire|sans (citer|restriction)|system prompt|jailbreak",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Hit:
+    unit_id: str
+    score: float
+    chunk: int  # position of the unit's best chunk in the index
+    via: str  # dense | bm25 | both | reference
+
+
+@dataclass
+class Retrieval:
+    question: str
+    hits: list[Hit]
+    abstained: bool
+    signal: dict = field(default_factory=dict)
+    latency_ms: float = 0.0
+
+    @property
+    def unit_ids(self) -> list[str]:
+        return [hit.unit_id for hit in self.hits]
+
+
+@dataclass
+class RetrievalSettings:
+    """Tuned on eval/gold (never on BSARD); see eval/README.md for the measurements."""
+
+    candidates: int = 60
+    rrf_k: int = 20
+    weights: dict = field(default_factory=lambda: {"main": 1.0, "use": 1.0, "bm25": 1.0})
+    topic_boost: float = 0.0  # weight of the topical prior (see topical_prior); off: it hurt
+    # Every question comes from a social worker bound by secrecy: say so to the retrievers.
+    frame: str = "secret professionnel"
+    frame_bm25: bool = True
+    expand_top: int = 3  # cross-references of the first N units join the list
+    expand_per_unit: int = 2
+    # Abstain when the best e5 similarity is below this (0.84 keeps the false refusals of the
+    # gold set at 0; e5 similarities of in- and out-of-scope questions overlap above it).
+    min_dense: float = 0.84
+
+
+class Retriever:
+    """One obvious entry point: `retrieve(question, k)`."""
+
+    def __init__(self, corpus: Corpus, index: LiveIndex, embeddings: dict, system: str = "hybrid",
+                 settings: RetrievalSettings | None = None):
+        if system not in SYSTEMS:
+            raise ValueError(f"système inconnu : {system}")
+        self.corpus, self.index, self.system = corpus, index, system
+        self.embeddings = {name: model for name, model in embeddings.items() if name in index.collections}
+        self.settings = settings or RetrievalSettings()
+        self.references = {u.id: u.references for u in corpus.units}
+        self.prior = topical_prior(corpus) if self.settings.topic_boost else {}
+
+    def retrieve(self, question: str, k: int = 10) -> Retrieval:
+        started = time.perf_counter()
+        query = strip_injection(question)
+        lists = self._search(query)
+        ranked = self._fuse(lists)
+        signal = {name: (hits[0][1] if hits else 0.0) for name, hits in lists.items()}
+        signal["injection"] = query != question
+        hits = self._expand(ranked)[:k]
+        signal["missing"] = missing_article(query, self.corpus)
+        abstained = not query.strip() or bool(signal["missing"]) or self._unsupported(signal)
+        return Retrieval(question, hits, abstained, signal, (time.perf_counter() - started) * 1000)
+
+    def _search(self, query: str) -> dict[str, list[tuple[int, float]]]:
+        """Chunk hits per list: one per dense model, and "bm25"."""
+        if not query.strip():
+            return {name: [] for name in [*self.embeddings, "bm25"]}
+        n = self.settings.candidates
+        # Every list is computed even for one-list systems: abstention reads their top scores.
+        framed = f"{self.settings.frame} {query}".strip()
+        lists = {name: self.index.dense(name, model.get_query_embedding(framed), n)
+                 for name, model in self.embeddings.items()}
+        lists["bm25"] = self.index.lexical(framed if self.settings.frame_bm25 else query, n)
+        return lists
+
+    def _fuse(self, chunk_lists: dict) -> list[Hit]:
+        used = {"hybrid": list(chunk_lists), "bm25": ["bm25"], "dense": ["main"]}[self.system]
+        lists = {name: unit_ranking(self.index, chunk_lists[name]) for name in used}
+        weights = self.settings.weights
+        scores: dict[str, float] = {}
+        best_chunk: dict[str, int] = {}
+        seen_in: dict[str, set] = {}
+        for name, ranking in lists.items():
+            for rank, (unit_id, chunk) in enumerate(ranking, start=1):
+                scores[unit_id] = scores.get(unit_id, 0.0) + weights.get(name, 1.0) / (self.settings.rrf_k + rank)
+                best_chunk.setdefault(unit_id, chunk)
+                seen_in.setdefault(unit_id, set()).add(name)
+        if self.prior and self.system == "hybrid":
+            scores = {u: v * (1 + self.settings.topic_boost * self.prior.get(u, 0.0)) for u, v in scores.items()}
+        order = sorted(scores, key=lambda u: -scores[u])
+        return [Hit(u, scores[u], best_chunk[u], "both" if len(seen_in[u]) > 1 else next(iter(seen_in[u])))
+                for u in order]
+
+    def _expand(self, ranked: list[Hit]) -> list[Hit]:
+        """Units cited by the first hits join the list right below the hit that cites them."""
+        if self.system != "hybrid" or not self.settings.expand_top:
+            return ranked
+        position = {hit.unit_id: i for i, hit in enumerate(ranked)}
+        out, placed = [], set()
+        for i, hit in enumerate(ranked):
+            if hit.unit_id in placed:
+                continue
+            out.append(hit)
+            placed.add(hit.unit_id)
+            if i >= self.settings.expand_top:
+                continue
+            cited = [r for r in self.references.get(hit.unit_id, []) if r not in placed and r in self.unit_chunk]
+            cited.sort(key=lambda r: position.get(r, len(ranked)))
+            for ref in cited[: self.settings.expand_per_unit]:
+                if position.get(ref, len(ranked)) > i:
+                    out.append(Hit(ref, hit.score * 0.99, self.unit_chunk[ref], "reference"))
+                    placed.add(ref)
+        return out
+
+    @property
+    def unit_chunk(self) -> dict[str, int]:
+        if not hasattr(self, "_unit_chunk"):
+            self._unit_chunk = {}
+            for i, chunk in enumerate(self.index.chunks):
+                self._unit_chunk.setdefault(chunk.unit_id, i)
+        return self._unit_chunk
+
+    def _unsupported(self, signal: dict) -> bool:
+        return signal.get("main", 0.0) < self.settings.min_dense
+
+
+def topical_prior(corpus: Corpus, damping: float = 0.5, steps: int = 20) -> dict[str, float]:
+    """How close each unit is to the corpus's topic, by personalised PageRank on references.
+
+    The seeds are the units of the documents gathered for the topic (everything but the
+    codes, which are here whole): the articles they cite, and the articles those cite, rank
+    high; the rest of the Code pénal stays near zero. Scaled to [0, 1].
+    """
+    units = corpus.units
+    seeds = [u.id for u in units if corpus.document_of(u).meta.get("kind") != "code"]
+    if not seeds:
+        return {}
+    neighbours: dict[str, set] = {u.id: set() for u in units}
+    for unit in units:
+        for ref in unit.references:
+            if ref in neighbours:  # undirected: citing and cited are both close
+                neighbours[unit.id].add(ref)
+                neighbours[ref].add(unit.id)
+    restart = {u: 1 / len(seeds) for u in seeds}
+    rank = dict(restart)
+    for _ in range(steps):
+        following = {u: (1 - damping) * restart.get(u, 0.0) for u in neighbours}
+        for unit_id, value in rank.items():
+            linked = neighbours.get(unit_id)
+            if linked:
+                share = damping * value / len(linked)
+                for other in linked:
+                    following[other] += share
+        rank = following
+    top = max(rank.values()) or 1.0
+    return {u: v / top for u, v in rank.items() if v > 0}
+
+
+def unit_ranking(index: LiveIndex, chunk_hits: list[tuple[int, float]]) -> list[tuple[str, int]]:
+    """Chunk hits → units in order of their best chunk."""
+    seen, ranking = set(), []
+    for position, _score in chunk_hits:
+        unit_id = index.chunks[position].unit_id
+        if unit_id not in seen:
+            seen.add(unit_id)
+            ranking.append((unit_id, position))
+    return ranking
+
+
+ASKED_ARTICLE_RE = re.compile(
+    r"\barticles?\s+(?P<number>\d+(?:er)?[a-z]*(?:/\d+)?)\s*,?\s*(?:de la|du|de l'|des)\s+(?P<act>[^?.!;]{3,80})",
+    re.IGNORECASE,
+)
+
+
+def missing_article(query: str, corpus: Corpus) -> str:
+    """An article asked by number whose act is named but is not in the corpus (or lacks it)."""
+    from .references import alias_table, fold as fold_name
+
+    aliases = alias_table(corpus)
+    for match in ASKED_ARTICLE_RE.finditer(query):
+        act, number = fold_name(match.group("act")), re.sub(r"^(\d+)er$", r"\1", match.group("number"))
+        doc_id = next((d for alias, d in aliases
+                       if act.startswith(alias) or (len(act) >= 8 and alias.startswith(act))), None)
+        if doc_id is None and re.match(r"(code|loi|decret|arrete|ordonnance)\b", act):
+            return f"article {number} {match.group('act').strip()}"
+        if doc_id and f"{doc_id}:art-{number}" not in {u.id for u in corpus.documents[doc_id].units}:
+            return f"article {number} ({corpus.documents[doc_id].label})"
+    return ""
+
+
+def strip_injection(question: str) -> str:
+    """Remove sentences that try to change the assistant's rules; keep any real question."""
+    sentences = re.split(r"(?<=[.!?:])\s+", question.strip())
+    kept = [s for s in sentences if not INJECTION_RE.search(s)]
+    text = " ".join(kept)
+    return re.sub(r"^\s*question\s*:\s*", "", text, flags=re.IGNORECASE)
