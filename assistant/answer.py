@@ -80,14 +80,21 @@ class ExtractiveAnswerer:
 
 def split_sentences(text: str) -> list[tuple[str | None, str]]:
     """[(§ label or None, sentence)] in order; the § is the one the sentence falls under."""
-    out, part = [], None
+    out, part, carry = [], None, ""
     for sentence in (s.strip() for s in SENTENCE_RE.split(text)):
         if not sentence:
             continue
+        if len(sentence) < 12:  # "§ 2.", "1°": a marker, not a sentence; keep it with the next
+            carry = f"{carry} {sentence}".strip()
+            continue
+        sentence = f"{carry} {sentence}".strip()
+        carry = ""
         match = PART_RE.match(sentence)
         if match:
             part = f"§ {match.group(1)}"
         out.append((part, " ".join(sentence.split())))
+    if carry:
+        out.append((part, carry))
     return out
 
 

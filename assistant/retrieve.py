@@ -46,7 +46,7 @@ class RetrievalSettings:
     candidates: int = 60
     rrf_k: int = 20
     weights: dict = field(default_factory=lambda: {"main": 1.0, "use": 1.0, "bm25": 1.0})
-    topic_boost: float = 0.0  # weight of the topical prior (see topical_prior); off: it hurt
+    topic_boost: float = 1.0  # weight of the topical prior (see topical_prior)
     # Every question comes from a social worker bound by secrecy: say so to the retrievers.
     frame: str = "secret professionnel"
     frame_bm25: bool = True
@@ -173,8 +173,12 @@ def topical_prior(corpus: Corpus, damping: float = 0.5, steps: int = 20) -> dict
                 for other in linked:
                     following[other] += share
         rank = following
-    top = max(rank.values()) or 1.0
-    return {u: v / top for u, v in rank.items() if v > 0}
+    # The seeds themselves are not boosted: the prior is for finding, inside the codes,
+    # the provisions the topic documents lean on.
+    coded = {u: v for u, v in rank.items() if v > 0 and u not in restart}
+    top = max(coded.values(), default=0.0) or 1.0
+    # A fourth root flattens the mass that bulk references ("Titre Iter", ranges) pour in.
+    return {u: (v / top) ** 0.25 for u, v in coded.items()}
 
 
 def unit_ranking(index: LiveIndex, chunk_hits: list[tuple[int, float]]) -> list[tuple[str, int]]:
