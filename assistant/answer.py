@@ -7,12 +7,12 @@ import re
 from dataclasses import dataclass, field
 
 from .corpus import Corpus, Unit, unit_label
-from .index import FrenchAnalyzer
+from .index import PART_RE, FrenchAnalyzer
 from .retrieve import Retrieval
 
 # Sentence ends, except after abbreviations that Justel puts before numbers ("Art. 458").
 SENTENCE_RE = re.compile(r"(?<=[.;:!?])(?<!\bArt\.)(?<!\bart\.)(?<!\bal\.)(?<!\bn°)\s+(?=[A-ZÀ-Ý0-9§(«\"])|\n\n+")
-PART_RE = re.compile(r"^§\s*(\d+(?:er)?)")
+HEADING_ONLY_RE = re.compile(r"^(?:Art(?:icle)?\.?\s*[\w/]+\.|§\s*\d+(?:er)?\.|\d+°)$")
 MAX_UNITS = 3
 MAX_SENTENCES = 2
 
@@ -84,7 +84,7 @@ def split_sentences(text: str) -> list[tuple[str | None, str]]:
     for sentence in (s.strip() for s in SENTENCE_RE.split(text)):
         if not sentence:
             continue
-        if len(sentence) < 12:  # "§ 2.", "1°": a marker, not a sentence; keep it with the next
+        if len(sentence) < 12 or HEADING_ONLY_RE.match(sentence):  # "Art. 458ter.", "§ 2.": keep with the next
             carry = f"{carry} {sentence}".strip()
             continue
         sentence = f"{carry} {sentence}".strip()

@@ -21,6 +21,7 @@ import shutil
 import sys
 import time
 import unicodedata
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -32,7 +33,8 @@ MAX_CHUNK_CHARS = 1200
 EMBED_CHARS = 600
 COLLECTION_PREFIX = "chunks-"
 PARAGRAPH_RE = re.compile(r"(?m)^(?=§\s*\d+(?:er)?\.)")
-PART_RE = re.compile(r"^§\s*(\d+(?:er)?)")
+# "§ 2." or, for the first paragraph, "Art. 137. § 1er." at the start of a piece.
+PART_RE = re.compile(r"^(?:Art(?:icle)?\.?\s*[\w/]+\.\s*(?:\[\d+\s*)?)?§\s*(\d+(?:er)?)")
 
 
 class IndexUnavailable(Exception):
@@ -131,8 +133,9 @@ class FrenchAnalyzer:
         self._stopwords = set(STOPWORDS_FRENCH) | {fold(w) for w in STOPWORDS_FRENCH}
 
     def __call__(self, text: str) -> list[str]:
-        words = [w for w in re.findall(r"\w+", text.lower().replace("’", "'")) if w not in self._stopwords]
-        return [fold(stem) for stem in self._stemmer.stemWords(words)]
+        # Fold accents first: "integrite" typed without accents must meet "intégrité".
+        words = [w for w in re.findall(r"\w+", fold(text.lower().replace("’", "'"))) if w not in self._stopwords]
+        return self._stemmer.stemWords(words)
 
 
 def fold(text: str) -> str:
@@ -162,13 +165,19 @@ def chroma_client(index_dir: Path):
 
 
 def read_pointer(index_dir: Path) -> dict | None:
+    """The live version's description, None when there is no index; damaged → IndexUnavailable."""
+    path = index_dir / "current.json"
     try:
-        return json.loads((index_dir / "current.json").read_text(encoding="utf-8"))
+        pointer = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise IndexUnavailable(f"{index_dir / 'current.json'} est illisible : reconstruisez l'index "
-                          "avec « assistant index build ».") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+        pointer = None
+    if not (isinstance(pointer, dict) and isinstance(pointer.get("version"), str)
+            and isinstance(pointer.get("models"), dict)):
+        raise IndexUnavailable(f"{path} est illisible ou abîmé : reconstruisez l'index "
+                               "avec « assistant index build --force ».")
+    return pointer
 
 
 def write_pointer(index_dir: Path, pointer: dict) -> None:
@@ -226,7 +235,7 @@ class IndexBuilder:
         diff = compare(old, chunks)
         if pointer and not force and not (diff["added"] or diff["changed"] or diff["removed"]):
             return BuildReport(pointer["version"], len(chunks), 0, 0, 0, len(chunks), 0, 0.0, False)
-        version = time.strftime("v%Y%m%d-%H%M%S") + f"-{os.getpid()}"
+        version = time.strftime("v%Y%m%d-%H%M%S") + f"-{uuid.uuid4().hex[:8]}"
         folder = self.index_dir / "versions" / version
         folder.mkdir(parents=True)
         embedded = 0

@@ -46,7 +46,7 @@ class RetrievalSettings:
     candidates: int = 60
     rrf_k: int = 20
     weights: dict = field(default_factory=lambda: {"main": 1.0, "use": 1.0, "bm25": 1.0})
-    topic_boost: float = 1.0  # weight of the topical prior (see topical_prior)
+    topic_boost: float = 0.2  # weight of the topical prior (see topical_prior); gentle on purpose
     # Every question comes from a social worker bound by secrecy: say so to the retrievers.
     frame: str = "secret professionnel"
     frame_bm25: bool = True
