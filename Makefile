@@ -4,6 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 export OMP_NUM_THREADS ?= 1
 export ANONYMIZED_TELEMETRY := False
+export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: setup chat test clean
 
@@ -14,7 +15,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-# Sets everything up, checks the corpus, then starts the chat.
+# Sets everything up, checks the corpus, builds the index if missing, then starts the chat.
+# Two threads for the models when nothing else runs (tests keep one: OpenMP spins under contention).
+chat: export OMP_NUM_THREADS = 2
 chat: setup
 	$(VENV)/bin/assistant chat
 

