@@ -4,7 +4,6 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 export OMP_NUM_THREADS ?= 1
 export ANONYMIZED_TELEMETRY := False
-export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: setup chat test clean
 

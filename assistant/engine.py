@@ -42,7 +42,7 @@ class Assistant:
         self.corpus = load_valid_corpus(self.settings)
         self.embeddings = make_embeddings()
         if build_if_missing and not (self.settings.index_dir / "current.json").exists():
-            build_index(self.settings, self.corpus, self.embeddings)
+            build_in_subprocess(self.settings)
         self.index = LiveIndex(self.settings.index_dir)
         self.retriever = Retriever(self.corpus, self.index, self.embeddings, system)
         self.answerer = ExtractiveAnswerer(self.corpus)
@@ -59,6 +59,22 @@ def load_valid_corpus(settings: Settings) -> Corpus:
         listed = "\n".join(str(p) for p in corpus.problems[:20])
         raise CorpusInvalid(f"le corpus contient {len(corpus.problems)} problème(s) :\n{listed}")
     return corpus
+
+
+def build_in_subprocess(settings: Settings) -> None:
+    """First start: build in a child process, whose OpenMP threads may spin (faster batches)
+    without slowing the questions this process will answer."""
+    import subprocess
+    import sys
+
+    print("Construction de l'index de recherche (environ 2 minutes la première fois)…", file=sys.stderr)
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(settings.index_dir),
+           "ASSISTANT_CORPUS_DIR": str(settings.corpus_dir)}
+    env.pop("OMP_WAIT_POLICY", None)
+    done = subprocess.run([sys.executable, "-m", "assistant.cli", "index", "build"], env=env)
+    if done.returncode != 0:
+        raise IndexUnavailable("la construction de l'index a échoué ; relancez « assistant index build » "
+                               "pour voir le détail.")
 
 
 def build_index(settings: Settings, corpus: Corpus | None = None, embeddings: dict | None = None,
