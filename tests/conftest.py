@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.cli import main
 from assistant.config import REPO_ROOT
 
 CORPUS_DIR = REPO_ROOT / "corpus"
@@ -43,3 +44,13 @@ def empty_corpus(tmp_path, monkeypatch) -> Path:
     target.mkdir()
     monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(target))
     return target
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    """`assistant <args>` in this process: (exit code, stdout, stderr)."""
+    try:
+        code = main(list(args))
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
 from assistant.corpus import Corpus
-from tests.conftest import CORPUS_DIR
+from tests.conftest import CORPUS_DIR, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -21,14 +20,7 @@ UNIT_KEYS = {"id", "document", "kind", "number", "title", "label", "path", "text
              "references", "history", "version", "complete", "note"}
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    """`assistant <args>` in this process: (exit code, stdout, stderr)."""
-    try:
-        code = main(list(args))
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 def run_script(*args: str) -> subprocess.CompletedProcess:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
+from tests.conftest import run_cli
+
 
 # The session fixtures (small corpus and index), registered once for every module.
 pytest.register_assert_rewrite("tests.retrieval_fixtures")
@@ -28,13 +29,7 @@ def on_small_index(monkeypatch, small_index):
     return small_index
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(args))
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 def test_ask_json(capsys, on_small_index, small_corpus):
