@@ -8,7 +8,9 @@ import time
 from dataclasses import dataclass, field
 
 from .corpus import Corpus
-from .index import LiveIndex, fold
+from .index import LiveIndex
+from .references import alias_table
+from .references import fold as fold_name
 
 SYSTEMS = ("hybrid", "bm25", "dense")
 INJECTION_RE = re.compile(
@@ -71,6 +73,7 @@ class Retriever:
         self.settings = settings or RetrievalSettings()
         self.references = {u.id: u.references for u in corpus.units}
         self.prior = topical_prior(corpus) if self.settings.topic_boost else {}
+        self.aliases = alias_table(corpus)
 
     def retrieve(self, question: str, k: int = 10) -> Retrieval:
         started = time.perf_counter()
@@ -80,7 +83,7 @@ class Retriever:
         signal = {name: (hits[0][1] if hits else 0.0) for name, hits in lists.items()}
         signal["injection"] = query != question
         hits = self._expand(ranked)[:k]
-        signal["missing"] = missing_article(query, self.corpus)
+        signal["missing"] = missing_article(query, self.corpus, self.aliases)
         abstained = not query.strip() or bool(signal["missing"]) or self._unsupported(signal)
         return Retrieval(question, hits, abstained, signal, (time.perf_counter() - started) * 1000)
 
@@ -135,9 +138,14 @@ class Retriever:
             cited = [r for r in self.references.get(hit.unit_id, []) if r not in placed and r in self.unit_chunk]
             cited.sort(key=lambda r: position.get(r, len(ranked)))
             for ref in cited[: self.settings.expand_per_unit]:
-                if position.get(ref, len(ranked)) > i:
+                if ref not in position:
                     out.append(Hit(ref, hit.score * 0.99, self.unit_chunk[ref], "reference"))
-                    placed.add(ref)
+                elif position[ref] > i:  # found anyway: moved up, keeps how it was found
+                    found = ranked[position[ref]]
+                    out.append(Hit(ref, hit.score * 0.99, found.chunk, found.via))
+                else:
+                    continue
+                placed.add(ref)
         return out
 
     @property
@@ -207,11 +215,9 @@ ASKED_ARTICLE_RE = re.compile(
 )
 
 
-def missing_article(query: str, corpus: Corpus) -> str:
+def missing_article(query: str, corpus: Corpus, aliases: list | None = None) -> str:
     """An article asked by number whose act is named but is not in the corpus (or lacks it)."""
-    from .references import alias_table, fold as fold_name
-
-    aliases = alias_table(corpus)
+    aliases = aliases if aliases is not None else alias_table(corpus)
     for match in ASKED_ARTICLE_RE.finditer(query):
         act, number = fold_name(match.group("act")), re.sub(r"^(\d+)er$", r"\1", match.group("number"))
         doc_id = next((d for alias, d in aliases
