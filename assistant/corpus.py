@@ -403,8 +403,18 @@ def describe(corpus: Corpus, unit: Unit) -> str:
         lines.append("Texte partiel : " + (unit.note or meta.get("missing") or "voir le document"))
     elif unit.note:
         lines.append(f"Note : {unit.note}")
+    if meta.get("in_force"):
+        lines.append(f"En vigueur depuis le {meta['in_force']}")
     if meta.get("replaced_by"):
-        lines.append(f"Remplacé par « {meta['replaced_by']} » : {meta.get('replaced_note') or ''}".rstrip(" :"))
+        target = corpus.documents.get(meta["replaced_by"])
+        since = f" depuis le {meta['replaced_on']}" if meta.get("replaced_on") else ""
+        name = target.label if target else meta["replaced_by"]
+        lines.append(f"Remplacé par « {name} »{since} : {meta.get('replaced_note') or ''}".rstrip(" :"))
+    changes = unit.history
+    if changes:
+        lines.append("Modifications : " + "; ".join(
+            f"{h['act'] or h['marker']}" + (f" (en vigueur : {h['in_force']})" if h.get("in_force") else "")
+            for h in changes[:6]) + (" …" if len(changes) > 6 else ""))
     for source in meta.get("sources") or []:
         if isinstance(source, dict) and source.get("url"):
             lines.append(f"Source : {source['url']}")

@@ -92,7 +92,7 @@ def test_show_article(capsys):
     assert code == 0, err
     assert out.startswith("Code pénal, art. 458ter\n")
     assert "Version à jour au 2024-05-28" in out
-    assert re.search(r"^Remplacé par « code-penal-2024 » : .*pas connus", out, re.M)
+    assert re.search(r"^Remplacé par « Loi du 29 février 2024 \(livre II du Code pénal\) » depuis le 2026-04-09 : .*pas connus", out, re.M)
     assert "Art. 458ter. [1 § 1er." in out
 
 
