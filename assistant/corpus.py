@@ -131,9 +131,10 @@ class Corpus:
 
     def unit(self, unit_id: str) -> Unit:
         """The unit with this id (a document id alone gives its first unit)."""
-        for unit in self.units:
-            if unit.id == unit_id:
-                return unit
+        if not hasattr(self, "_by_id"):  # built once: answers look units up on every question
+            self._by_id = {unit.id: unit for unit in self.units}
+        if unit_id in self._by_id:
+            return self._by_id[unit_id]
         if unit_id in self.documents and self.documents[unit_id].units:
             return self.documents[unit_id].units[0]
         raise CorpusError(f"aucune unité « {unit_id} » dans le corpus")
