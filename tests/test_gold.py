@@ -20,7 +20,7 @@ def known_ids():
     return {u.id for u in corpus.units} | set(corpus.documents)
 
 
-@pytest.mark.parametrize("path", [GOLD, BSARD], ids=["gold", "bsard"])
+@pytest.mark.parametrize("path", [*sorted((ROOT / "eval" / "gold").glob("*.jsonl")), BSARD], ids=lambda p: p.stem)
 def test_every_expected_citation_exists_in_the_corpus(path, known_ids):
     for item in load_gold([path]):
         assert set(item.expected) <= known_ids, item.id
