@@ -154,11 +154,11 @@ def index_build(args) -> int:
     return 0
 
 
-def make_assistant(system: str = "hybrid"):
+def make_assistant():
     from . import engine
 
     try:
-        return engine.Assistant(system=system)
+        return engine.Assistant()
     except (engine.CorpusInvalid, engine.IndexUnavailable) as error:
         raise UsageError(str(error)) from None
 
@@ -199,16 +199,10 @@ def eval_command(args) -> int:
         items = evaluate.load_gold(args.gold)
     except evaluate.GoldError as error:
         raise UsageError(str(error)) from None
+    assistant = make_assistant()  # one corpus, index and set of models for every system
     results = []
     for system in args.system or ["hybrid"]:
-        assistant = make_assistant("hybrid" if system == "naive" else system)
-        if system == "naive":
-            search = evaluate.naive_search(assistant.corpus, assistant.embeddings["main"])
-        else:
-            def search(query, retriever=assistant.retriever):
-                found = retriever.retrieve(query, 10)
-                return found.unit_ids, found.abstained
-        results.append(evaluate.Evaluator(search, system).run(items))
+        results.append(evaluate.Evaluator(evaluate.searcher(assistant, system), system).run(items))
         summary = results[-1]
         print(f"{system} : hit@5 {summary['retrieval']['hit@5']:.3f}, recall@10 {summary['retrieval']['recall@10']:.3f}, "
               f"mrr@10 {summary['retrieval']['mrr@10']:.3f}, abstention {summary['abstention']['accuracy']:.3f}, "

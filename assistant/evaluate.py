@@ -172,6 +172,22 @@ def outcome_cell(question: dict) -> str:
     return text + (" (abstention ✘)" if question["abstained"] else "")
 
 
+def searcher(assistant, system: str):
+    """search(query) → (unit ids, abstained) for one system, on the assistant's corpus and index."""
+    if system == "naive":
+        return naive_search(assistant.corpus, assistant.embeddings["main"])
+    from .retrieve import Retriever
+
+    retriever = assistant.retriever if system == assistant.retriever.system else Retriever(
+        assistant.corpus, assistant.index, assistant.embeddings, system)
+
+    def search(query: str):
+        found = retriever.retrieve(query, 10)
+        return found.unit_ids, found.abstained
+
+    return search
+
+
 def naive_search(corpus, embedding, top_k: int = 10):
     """A newcomer's LlamaIndex setup: SentenceSplitter (1,024 tokens) over the raw corpus
     files, vector search only, same embedding model. Returns search(query) → (ids, False)."""

@@ -78,19 +78,20 @@ class Retriever:
     def retrieve(self, question: str, k: int = 10) -> Retrieval:
         started = time.perf_counter()
         query = strip_injection(question)
-        lists = self._search(query)
+        lists, as_asked = self._search(query)
         ranked = self._fuse(lists)
         signal = {name: (hits[0][1] if hits else 0.0) for name, hits in lists.items()}
+        signal["as_asked"] = as_asked
         signal["injection"] = query != question
         hits = self._expand(ranked)[:k]
         signal["missing"] = missing_article(query, self.corpus, self.aliases)
         abstained = not query.strip() or bool(signal["missing"]) or self._unsupported(signal)
         return Retrieval(question, hits, abstained, signal, (time.perf_counter() - started) * 1000)
 
-    def _search(self, query: str) -> dict[str, list[tuple[int, float]]]:
-        """Chunk hits per list: one per dense model, and "bm25"."""
+    def _search(self, query: str) -> tuple[dict[str, list[tuple[int, float]]], float]:
+        """Chunk hits per list (one per dense model, and "bm25"), and the abstention similarity."""
         if not query.strip():
-            return {name: [] for name in [*self.embeddings, "bm25"]}
+            return {name: [] for name in [*self.embeddings, "bm25"]}, 0.0
         n = self.settings.candidates
         # Every list is computed even for one-list systems: abstention reads their top scores.
         framed = f"{self.settings.frame} {query}".strip()
@@ -100,12 +101,12 @@ class Retriever:
         # pulls every question (even a recipe) towards the secrecy articles. USE is cheap
         # (≈ 3 ms a question); without it, e5 is asked a second time.
         judge = "use" if "use" in self.embeddings else "main"
-        lists["as_asked"] = self.index.dense(judge, self.embeddings[judge].get_query_embedding(query), 1)
+        closest = self.index.dense(judge, self.embeddings[judge].get_query_embedding(query), 1)
         lists["bm25"] = self.index.lexical(framed if self.settings.frame_bm25 else query, n)
-        return lists
+        return lists, (closest[0][1] if closest else 0.0)
 
     def _fuse(self, chunk_lists: dict) -> list[Hit]:
-        used = {"hybrid": [n for n in chunk_lists if n != "as_asked"], "bm25": ["bm25"], "dense": ["main"]}[self.system]
+        used = {"hybrid": list(chunk_lists), "bm25": ["bm25"], "dense": ["main"]}[self.system]
         lists = {name: unit_ranking(self.index, chunk_lists[name]) for name in used}
         weights = self.settings.weights
         scores: dict[str, float] = {}
