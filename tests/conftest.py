@@ -13,6 +13,17 @@ from assistant.config import REPO_ROOT
 CORPUS_DIR = REPO_ROOT / "corpus"
 SOURCES_DIR = CORPUS_DIR / "sources"
 
+# The metadata of a small valid test document, without its id (each test picks one).
+SAMPLE_META = """title: "1er JANVIER 2020. - Loi d'essai"
+label: Loi d'essai
+kind: loi
+jurisdiction: fédéral
+date: "2020-01-01"
+sources:
+  - url: https://example.org/essai
+complete: true
+"""
+
 
 @pytest.fixture(autouse=True)
 def isolated_data(tmp_path, monkeypatch):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant.corpus import Corpus
-from tests.conftest import CORPUS_DIR, run_cli
+from tests.conftest import CORPUS_DIR, SAMPLE_META, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -137,16 +137,7 @@ Art. 2.[1 Les dépositaires de secrets peuvent en parler dans une concertation.]
 (1)<L 2017-07-06/24, art. 313, 124; En vigueur : 03-08-2017>
 """
 
-META = """id: essai-justel
-title: "1er JANVIER 2020. - Loi d'essai"
-label: Loi d'essai
-kind: loi
-jurisdiction: fédéral
-date: "2020-01-01"
-sources:
-  - url: https://example.org/essai
-complete: true
-"""
+META = "id: essai-justel\n" + SAMPLE_META
 
 
 @pytest.fixture

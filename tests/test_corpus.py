@@ -9,24 +9,13 @@ from pathlib import Path
 import pytest
 
 from assistant.corpus import Corpus, CorpusError
-from tests.conftest import CORPUS_DIR, SOURCES_DIR
+from tests.conftest import CORPUS_DIR, SAMPLE_META, SOURCES_DIR
 
 pytestmark = pytest.mark.unit
 
 SHARED_SOURCES = Path("/work/shared/legal_corpus/sources")
 
-HEADER = """---
-id: {id}
-title: "1er JANVIER 2020. - Loi d'essai"
-label: Loi d'essai
-kind: loi
-jurisdiction: fédéral
-date: "2020-01-01"
-sources:
-  - url: https://example.org/essai
-complete: true
----
-"""
+HEADER = "---\nid: {id}\n" + SAMPLE_META.replace("{", "{{").replace("}", "}}") + "---\n"
 
 BODY = """<!-- note de formateur : jamais lue comme du texte -->
 # LIVRE 1. - Premier livre
