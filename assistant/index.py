@@ -34,6 +34,10 @@ EMBED_CHARS = 600
 COLLECTION_PREFIX = "chunks-"
 PARAGRAPH_RE = re.compile(r"(?m)^(?=§\s*\d+(?:er)?\.)")
 # "§ 2." or, for the first paragraph, "Art. 137. § 1er." at the start of a piece.
+# A run of three or more article numbers ("417/7 à 417/22, 433quater/1 et 442nonies"):
+# meaningless to a sentence encoder, and it can fill the whole embedded window (art. 458bis).
+ARTICLE_NUMBER = r"\d+(?:er)?(?:/\d+)?[a-z]*(?:/\d+)?"
+NUMBER_RUN_RE = re.compile(rf"{ARTICLE_NUMBER}(?:(?:\s*,\s*|\s+(?:à|et|ou)\s+){ARTICLE_NUMBER}){{2,}}")
 PART_RE = re.compile(r"^(?:Art(?:icle)?\.?\s*[\w/]+\.\s*(?:\[\d+\s*)?)?§\s*(\d+(?:er)?)")
 
 
@@ -54,7 +58,8 @@ class Chunk:
     @property
     def for_embedding(self) -> str:
         # Embedding cost grows with length and e5 reads 512 tokens at most; BM25 sees it all.
-        text = self.text if len(self.text) <= EMBED_CHARS else self.text[:EMBED_CHARS].rsplit(" ", 1)[0]
+        text = NUMBER_RUN_RE.sub("(…)", self.text)
+        text = text if len(text) <= EMBED_CHARS else text[:EMBED_CHARS].rsplit(" ", 1)[0]
         return f"{self.context}\n{text}"
 
 

@@ -173,13 +173,17 @@ def alias_table(corpus: "Corpus") -> list[tuple[str, str]]:
 
 def mentioned_documents(text: str, document: "Document", aliases: list) -> list[str]:
     """Other documents named in the text by one of their aliases (longest name first)."""
-    folded = fold(text)
-    found = []
+    return [doc_id for doc_id in named_documents(text, aliases) if doc_id != document.id]
+
+
+def named_documents(text: str, aliases: list) -> list[str]:
+    """Documents named in the text by one of their aliases, each once (longest name first)."""
+    folded, found = fold(text), []
     for alias, doc_id in aliases:
         pattern = rf"(?<!\w){re.escape(alias)}(?!\w)"
         if re.search(pattern, folded):
             folded = re.sub(pattern, " ", folded)  # "nouveau code pénal" is not "code pénal" too
-            if doc_id != document.id:
+            if doc_id not in found:
                 found.append(doc_id)
     return found
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from .corpus import Corpus
 from .index import LiveIndex
-from .references import alias_table
+from .lexicon import expand
+from .references import alias_table, named_documents
 from .references import fold as fold_name
 
 SYSTEMS = ("hybrid", "bm25", "dense")
@@ -48,10 +49,12 @@ class RetrievalSettings:
     candidates: int = 60
     rrf_k: int = 20
     weights: dict = field(default_factory=lambda: {"main": 1.0, "use": 1.0, "bm25": 1.0})
+    named_boost: float = 0.5  # units of a document the question names ("le nouveau Code pénal")
     topic_boost: float = 0.2  # weight of the topical prior (see topical_prior); gentle on purpose
     # Every question comes from a social worker bound by secrecy: say so to the retrievers.
     frame: str = "secret professionnel"
-    frame_bm25: bool = True
+    framed: tuple = ("main", "use", "bm25")  # lists whose query carries the frame
+    lexicon: tuple = ("main", "use", "bm25")  # lists whose query gets the legal words (lexicon.yaml)
     expand_top: int = 3  # cross-references of the first N units join the list
     expand_per_unit: int = 2
     # Abstain when the question as asked comes no closer than this to any passage (cosine,
@@ -79,7 +82,7 @@ class Retriever:
         started = time.perf_counter()
         query = strip_injection(question)
         lists, as_asked = self._search(query)
-        ranked = self._fuse(lists)
+        ranked = self._fuse(lists, frozenset(named_documents(query, self.aliases)))
         signal = {name: (hits[0][1] if hits else 0.0) for name, hits in lists.items()}
         signal["as_asked"] = as_asked
         signal["injection"] = query != question
@@ -94,18 +97,26 @@ class Retriever:
             return {name: [] for name in [*self.embeddings, "bm25"]}, 0.0
         n = self.settings.candidates
         # Every list is computed even for one-list systems: abstention reads their top scores.
-        framed = f"{self.settings.frame} {query}".strip()
-        lists = {name: self.index.dense(name, model.get_query_embedding(framed), n)
+        text = {name: self._query_for(name, query) for name in [*self.embeddings, "bm25"]}
+        lists = {name: self.index.dense(name, model.get_query_embedding(text[name]), n)
                  for name, model in self.embeddings.items()}
         # Abstention reads how close the question *as asked* comes to the corpus: the frame
         # pulls every question (even a recipe) towards the secrecy articles. USE is cheap
         # (≈ 3 ms a question); without it, e5 is asked a second time.
         judge = "use" if "use" in self.embeddings else "main"
-        closest = self.index.dense(judge, self.embeddings[judge].get_query_embedding(query), 1)
-        lists["bm25"] = self.index.lexical(framed if self.settings.frame_bm25 else query, n)
+        if text[judge] == query:
+            closest = lists[judge]
+        else:
+            closest = self.index.dense(judge, self.embeddings[judge].get_query_embedding(query), 1)
+        lists["bm25"] = self.index.lexical(text["bm25"], n)
         return lists, (closest[0][1] if closest else 0.0)
 
-    def _fuse(self, chunk_lists: dict) -> list[Hit]:
+    def _query_for(self, name: str, query: str) -> str:
+        if name in self.settings.lexicon:
+            query = expand(query)
+        return f"{self.settings.frame} {query}".strip() if name in self.settings.framed else query
+
+    def _fuse(self, chunk_lists: dict, named: frozenset = frozenset()) -> list[Hit]:
         used = {"hybrid": list(chunk_lists), "bm25": ["bm25"], "dense": ["main"]}[self.system]
         lists = {name: unit_ranking(self.index, chunk_lists[name]) for name in used}
         weights = self.settings.weights
@@ -119,6 +130,9 @@ class Retriever:
                 seen_in.setdefault(unit_id, set()).add(name)
         if self.prior and self.system == "hybrid":
             scores = {u: v * (1 + self.settings.topic_boost * self.prior.get(u, 0.0)) for u, v in scores.items()}
+        if named and self.system == "hybrid":
+            boost = 1 + self.settings.named_boost
+            scores = {u: v * boost if u.split(":")[0] in named else v for u, v in scores.items()}
         order = sorted(scores, key=lambda u: -scores[u])
         return [Hit(u, scores[u], best_chunk[u], "both" if len(seen_in[u]) > 1 else next(iter(seen_in[u])))
                 for u in order]

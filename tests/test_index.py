@@ -363,3 +363,13 @@ def test_missing_version_folder_is_reported_in_french(writable_index):
     shutil.rmtree(writable_index.index_dir / "versions")
     with pytest.raises(IndexUnavailable, match="reconstruisez-le avec « assistant index build --force »"):
         LiveIndex(writable_index.index_dir)
+
+
+def test_runs_of_article_numbers_are_shortened_for_the_encoders_only(empty_corpus):
+    body = ("::: art-1\nArt. 1er. Toute personne qui a connaissance d'une infraction prévue aux articles "
+            "417/7 à 417/22, 417/24 à 417/38, 392 à 394, 409 et 423, commise sur un mineur, peut en informer "
+            "le procureur du Roi, comme le prévoit l'article 458.\n:::\n")
+    [chunk] = chunk_corpus(write_doc(empty_corpus, body))
+    assert "aux articles (…), commise sur un mineur" in chunk.for_embedding
+    assert "l'article 458." in chunk.for_embedding  # a single number is meaningful: kept
+    assert "417/24 à 417/38" in chunk.text  # BM25 and the answer keep the whole text

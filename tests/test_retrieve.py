@@ -169,3 +169,30 @@ def test_follow_up_detection():
     assert is_follow_up("Et si la victime est majeure ?")
     assert is_follow_up("Mais dans ce cas, qui décide si la réunion peut avoir lieu sans l'usager ?")
     assert is_follow_up("Même chose pour un éducateur ?")  # accents folded
+
+
+def test_everyday_words_reach_the_article_in_legal_words(small_corpus, live_index, embeddings):
+    """« prévenir le parquet » for « un gamin » is 458bis (« informer le procureur du Roi » of a « mineur »)."""
+    from assistant.retrieve import RetrievalSettings
+
+    question = "Un gamin de 9 ans est frappé chez lui : je peux prévenir le parquet ?"
+    with_lexicon = Retriever(small_corpus, live_index, embeddings).retrieve(question, 10)
+    without = Retriever(small_corpus, live_index, embeddings,
+                        settings=RetrievalSettings(lexicon=())).retrieve(question, 10)
+    rank = with_lexicon.unit_ids.index("code-penal-1867:art-458bis")
+    assert rank < 5, with_lexicon.unit_ids
+    assert rank < (without.unit_ids + ["code-penal-1867:art-458bis"]).index("code-penal-1867:art-458bis")
+
+
+def test_a_document_named_in_the_question_comes_first(hybrid):
+    retrieval = hybrid.retrieve("Le nouveau Code pénal définit la personne vulnérable ? Comment ?", 10)
+    assert retrieval.unit_ids[0].startswith("code-penal-2024:"), retrieval.unit_ids
+
+
+def test_named_documents_prefers_the_longest_name(small_corpus):
+    from assistant.references import alias_table, named_documents
+
+    aliases = alias_table(small_corpus)
+    assert named_documents("Et dans le nouveau Code pénal ?", aliases) == ["code-penal-2024"]
+    assert named_documents("Le Code pénal et le nouveau Code pénal", aliases) == ["code-penal-2024", "code-penal-1867"]
+    assert named_documents("Une question sans texte nommé", aliases) == []

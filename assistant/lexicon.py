@@ -1,0 +1,37 @@
+"""Everyday words → the legal texts' words (`lexicon.yaml`), appended to retrieval queries."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from .references import fold
+
+LEXICON_FILE = Path(__file__).with_name("lexicon.yaml")
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(path: Path = LEXICON_FILE) -> tuple[tuple[re.Pattern, str], ...]:
+    """(pattern, legal words) pairs; * matches any ending, # any number."""
+    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    compiled = []
+    for entry in entries:
+        words = [re.escape(fold(str(w))).replace(r"\*", r"\w*").replace(r"\#", r"\d+").replace(r"\ ", r"\s+")
+                 for w in entry["words"]]
+        compiled.append((re.compile(rf"\b(?:{'|'.join(words)})\b"), str(entry["legal"])))
+    return tuple(compiled)
+
+
+def legal_terms(question: str) -> list[str]:
+    """The legal phrasings of the everyday words in the question, each once, in order."""
+    folded = fold(question)
+    return [legal for pattern, legal in load_lexicon() if pattern.search(folded)]
+
+
+def expand(question: str) -> str:
+    """The question followed by the legal words it evokes (unchanged when none)."""
+    terms = legal_terms(question)
+    return f"{question} ({'; '.join(terms)})" if terms else question

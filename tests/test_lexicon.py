@@ -1,0 +1,53 @@
+"""Everyday words → legal words appended to retrieval queries."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.lexicon import LEXICON_FILE, expand, legal_terms, load_lexicon
+
+pytestmark = pytest.mark.unit
+
+
+def test_everyday_words_bring_the_legal_wording():
+    terms = legal_terms("Je peux prévenir le parquet ? Son fils a 8 ans.")
+    assert "informer le procureur du Roi" in terms
+    assert "mineur" in terms
+
+
+def test_matching_ignores_case_and_accents():
+    assert legal_terms("TÉMOIN au Tribunal") == legal_terms("temoin au tribunal")
+    assert "témoignage en justice" in legal_terms("temoin au tribunal")
+
+
+def test_star_matches_word_endings_but_not_inside_words():
+    assert "procureur du Roi" in legal_terms("les procureurs")
+    assert "mineur" not in legal_terms("Le problème du fichier")  # "fils" is not inside "fichier"
+
+
+def test_hash_matches_any_number():
+    assert "mineur" in legal_terms("une petite de 12 ans")
+    assert "mineur" in legal_terms("elle a 3 ans")
+
+
+def test_each_legal_phrase_once_and_question_kept_first():
+    expanded = expand("Le parquet, le procureur, le substitut")
+    assert expanded.startswith("Le parquet, le procureur, le substitut (")
+    assert expanded.count("procureur du Roi") == 1
+
+
+def test_question_without_everyday_words_is_unchanged():
+    assert expand("Que prévoit l'article 458ter ?") == "Que prévoit l'article 458ter ?"
+
+
+def test_shipped_lexicon_loads_and_every_entry_has_words_and_legal_text():
+    entries = load_lexicon(LEXICON_FILE)
+    assert len(entries) >= 15
+    assert all(pattern.pattern and legal.strip() for pattern, legal in entries)
+
+
+def test_custom_lexicon_file(tmp_path):
+    path = tmp_path / "lexique.yaml"
+    path.write_text("- words: [toubib*]\n  legal: médecin\n", encoding="utf-8")
+    [(pattern, legal)] = load_lexicon(path)
+    assert legal == "médecin" and pattern.search("les toubibs") and not pattern.search("tout")
