@@ -58,8 +58,9 @@ class ExtractiveAnswerer:
     def answer(self, retrieval: Retrieval, question: str | None = None) -> Answer:
         question = question or retrieval.question
         if retrieval.abstained or not retrieval.hits:
-            missing = retrieval.signal.get("missing") or ""
-            return Answer(question, True, message=abstention_message(self.corpus, missing))
+            signal = retrieval.signal
+            message = abstention_message(self.corpus, signal.get("missing") or "", signal.get("scope_topic") or "")
+            return Answer(question, True, message=message)
         terms = set(self.analyzer(question))
         quotes = []
         for hit in retrieval.hits[:MAX_UNITS]:
@@ -118,11 +119,15 @@ def version_notes(corpus: Corpus, unit_ids: list[str]) -> list[str]:
     return notes
 
 
-def abstention_message(corpus: Corpus, missing: str = "") -> str:
+def abstention_message(corpus: Corpus, missing: str = "", topic: str = "") -> str:
     """Say plainly that the corpus does not answer, and what it does cover."""
     covered = ", ".join(sorted({d.label for d in corpus.documents.values()}))
-    first = (f"Le texte demandé ({missing}) n'est pas dans le corpus : je ne peux pas le citer. " if missing
-             else "Je ne trouve pas de réponse à cette question dans les textes du corpus. ")
+    if missing:
+        first = f"Le texte demandé ({missing}) n'est pas dans le corpus : je ne peux pas le citer. "
+    elif topic:
+        first = f"Cette question semble porter sur {topic}, que le corpus ne couvre pas. "
+    else:
+        first = "Je ne trouve pas de réponse à cette question dans les textes du corpus. "
     return (first +
             "L'assistant ne couvre que le secret professionnel en CPAS, à partir de ces textes : "
             f"{covered}. Pour une autre question, adressez-vous au service juridique de votre CPAS.")

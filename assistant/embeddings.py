@@ -42,6 +42,10 @@ class LocalEmbedding(BaseEmbedding):
     def _passages(self, texts: list[str]) -> list[list[float]]:
         raise NotImplementedError
 
+    def get_query_embeddings(self, queries: list[str]) -> list[list[float]]:
+        """Many questions at once (the scope examples are embedded as questions)."""
+        return self._queries(list(queries))
+
     def _get_query_embedding(self, query: str) -> list[float]:
         return self._queries([query])[0]
 

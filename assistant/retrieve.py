@@ -11,6 +11,7 @@ from .corpus import Corpus
 from .index import LiveIndex
 from .lexicon import expand
 from .references import alias_table, named_documents
+from .scope import ScopeGuard
 from .references import fold as fold_name
 
 SYSTEMS = ("hybrid", "bm25", "dense")
@@ -62,6 +63,9 @@ class RetrievalSettings:
     # purpose: at 0.22 (best on eval/gold) 7 of 20 plain in-scope questions were refused.
     min_similarity: dict = field(default_factory=lambda: {"use": 0.15, "main": 0.80})
     strong_bm25: float = 12.0
+    # Abstain when an example question of a topic the corpus does not cover (scope.yaml) is
+    # closer than any covered example by more than this; None switches the check off.
+    scope_margin: float | None = 0.05
 
 
 class Retriever:
@@ -77,24 +81,31 @@ class Retriever:
         self.references = {u.id: u.references for u in corpus.units}
         self.prior = topical_prior(corpus) if self.settings.topic_boost else {}
         self.aliases = alias_table(corpus)
+        self.judge_model = "use" if "use" in self.embeddings else "main"
+        self.scope = ScopeGuard(self.embeddings[self.judge_model]) if self.settings.scope_margin is not None else None
 
     def retrieve(self, question: str, k: int = 10) -> Retrieval:
         started = time.perf_counter()
         query = strip_injection(question)
-        lists, as_asked = self._search(query)
+        lists, as_asked, asked = self._search(query)
         ranked = self._fuse(lists, frozenset(named_documents(query, self.aliases)))
         signal = {name: (hits[0][1] if hits else 0.0) for name, hits in lists.items()}
         signal["as_asked"] = as_asked
         signal["injection"] = query != question
         hits = self._expand(ranked)[:k]
         signal["missing"] = missing_article(query, self.corpus, self.aliases)
+        if asked is not None and self.scope is not None:
+            verdict = self.scope.judge(asked)
+            signal.update(scope_covered=verdict.covered, scope_outside=verdict.not_covered,
+                          scope_topic=verdict.topic if verdict.outside(self.settings.scope_margin) else "")
         abstained = not query.strip() or bool(signal["missing"]) or self._unsupported(signal)
         return Retrieval(question, hits, abstained, signal, (time.perf_counter() - started) * 1000)
 
-    def _search(self, query: str) -> tuple[dict[str, list[tuple[int, float]]], float]:
-        """Chunk hits per list (one per dense model, and "bm25"), and the abstention similarity."""
+    def _search(self, query: str) -> tuple[dict[str, list[tuple[int, float]]], float, list | None]:
+        """Chunk hits per list (one per dense model, and "bm25"), the abstention similarity, and
+        the vector of the question as asked."""
         if not query.strip():
-            return {name: [] for name in [*self.embeddings, "bm25"]}, 0.0
+            return {name: [] for name in [*self.embeddings, "bm25"]}, 0.0, None
         n = self.settings.candidates
         # Every list is computed even for one-list systems: abstention reads their top scores.
         text = {name: self._query_for(name, query) for name in [*self.embeddings, "bm25"]}
@@ -103,13 +114,11 @@ class Retriever:
         # Abstention reads how close the question *as asked* comes to the corpus: the frame
         # pulls every question (even a recipe) towards the secrecy articles. USE is cheap
         # (≈ 3 ms a question); without it, e5 is asked a second time.
-        judge = "use" if "use" in self.embeddings else "main"
-        if text[judge] == query:
-            closest = lists[judge]
-        else:
-            closest = self.index.dense(judge, self.embeddings[judge].get_query_embedding(query), 1)
+        judge = self.judge_model
+        asked = self.embeddings[judge].get_query_embedding(query)
+        closest = self.index.dense(judge, asked, 1)
         lists["bm25"] = self.index.lexical(text["bm25"], n)
-        return lists, (closest[0][1] if closest else 0.0)
+        return lists, (closest[0][1] if closest else 0.0), asked
 
     def _query_for(self, name: str, query: str) -> str:
         if name in self.settings.lexicon:
@@ -172,9 +181,8 @@ class Retriever:
         return self._unit_chunk
 
     def _unsupported(self, signal: dict) -> bool:
-        judge = "use" if "use" in self.embeddings else "main"
-        too_far = signal.get("as_asked", 0.0) < self.settings.min_similarity[judge]
-        return too_far and signal.get("bm25", 0.0) < self.settings.strong_bm25
+        too_far = signal.get("as_asked", 0.0) < self.settings.min_similarity[self.judge_model]
+        return bool(signal.get("scope_topic")) or (too_far and signal.get("bm25", 0.0) < self.settings.strong_bm25)
 
 
 def topical_prior(corpus: Corpus, damping: float = 0.5, steps: int = 20) -> dict[str, float]:
@@ -225,7 +233,8 @@ def unit_ranking(index: LiveIndex, chunk_hits: list[tuple[int, float]]) -> list[
 
 
 ASKED_ARTICLE_RE = re.compile(
-    r"\barticles?\s+(?P<number>\d+(?:er)?[a-z]*(?:/\d+)?)\s*,?\s*(?:de la|du|de l'|des)\s+(?P<act>[^?.!;]{3,80})",
+    r"\barticles?\s+(?P<number>\d+(?:er)?[a-z]*(?:/\d+)?)(?:\s*,?\s*(?:§|al(?:inéa|\.))\s*\d+(?:er)?)?"
+    r"\s*,?\s*(?:de la|du|de l'|des)\s+(?P<act>[^?.!;]{3,80})",
     re.IGNORECASE,
 )
 

@@ -27,6 +27,15 @@ def test_every_expected_citation_exists_in_the_corpus(path, known_ids):
         assert item.answerable == bool(item.expected), item.id
 
 
+def test_check_sets_cite_only_the_corpus(known_ids):
+    """eval/checks: measurement-only sets (abstention, false refusals); citations optional."""
+    paths = sorted((ROOT / "eval" / "checks").glob("*.jsonl"))
+    assert paths
+    for item in load_gold(paths):
+        assert set(item.expected) <= known_ids, item.id
+        assert item.answerable or not item.expected, item.id
+
+
 def test_gold_set_has_the_planned_shape():
     items = load_gold([GOLD])
     keys = {frozenset(json.loads(line)) - {"note"} for line in GOLD.read_text(encoding="utf-8").splitlines() if line}

@@ -99,6 +99,11 @@ def test_article_of_an_act_outside_the_corpus_abstains(hybrid):
     assert "article 12" in retrieval.signal["missing"]
 
 
+def test_article_asked_with_its_paragraph_is_recognised(small_corpus):
+    assert missing_article("Que dit l'article 60, § 7, de la loi organique des CPAS ?", small_corpus)
+    assert missing_article("Que dit l'article 458, alinéa 2, du Code pénal ?", small_corpus) == ""
+
+
 def test_article_present_in_the_corpus_is_not_missing(small_corpus):
     assert missing_article("Que dit l'article 458ter du Code pénal ?", small_corpus) == ""
     assert missing_article("Que dit l'article 2 de la loi organique des CPAS ?", small_corpus) == ""
