@@ -2,16 +2,42 @@
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+MODEL_FILENAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 
 
 def _path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     return Path(value).expanduser() if value else default
+
+
+def _text(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def _number(name: str, default: float, problems: list[str], kind: type = float) -> float:
+    """A positive number from the environment; a bad value keeps the default and is reported.
+
+    Reported rather than raised: a typo in an LLM setting must not stop the commands that do
+    not use the LLM (corpus check, index build); the LLM layer refuses to start and says why.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = 0
+    if 0 < value and math.isfinite(value):
+        return value
+    problems.append(f"{name} doit être un nombre positif (valeur reçue : « {raw} »)")
+    return default
 
 
 @dataclass(frozen=True)
@@ -21,14 +47,42 @@ class Settings:
     home: Path
     corpus_dir: Path
     index_dir: Path
+    # The local GGUF model; None means <home>/models/<MODEL_FILENAME>.
+    model_path: Path | None = None
+    # Which LLM answers: local | ollama | openai-compatible | none.
+    llm: str = "local"
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)  # a secret: never printed
+    llm_timeout: float = 180.0  # seconds for a whole generation
+    llm_first_token_timeout: float = 60.0  # seconds until the first token (prompt reading)
+    llm_context: int = 4096  # tokens of context for the local model
+    llm_threads: int = 2  # CPU threads for the local model (OMP_NUM_THREADS)
+    # Invalid values found in the environment (French), reported when the LLM is requested.
+    llm_problems: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.model_path is None:  # frozen dataclass: the default depends on `home`
+            object.__setattr__(self, "model_path", self.home / "models" / MODEL_FILENAME)
 
     @classmethod
     def from_env(cls) -> "Settings":
         home = _path("ASSISTANT_HOME", Path.home() / ".local" / "share" / "assistant-cpas")
+        problems: list[str] = []
         return cls(
             home=home,
             corpus_dir=_path("ASSISTANT_CORPUS_DIR", REPO_ROOT / "corpus"),
             index_dir=_path("ASSISTANT_INDEX_DIR", REPO_ROOT / "index"),
+            model_path=_path("ASSISTANT_MODEL_PATH", home / "models" / MODEL_FILENAME),
+            llm=(_text("ASSISTANT_LLM") or "local").lower(),
+            llm_url=_text("ASSISTANT_LLM_URL"),
+            llm_model=_text("ASSISTANT_LLM_MODEL"),
+            llm_api_key=_text("ASSISTANT_LLM_API_KEY"),
+            llm_timeout=_number("ASSISTANT_LLM_TIMEOUT", 180.0, problems),
+            llm_first_token_timeout=_number("ASSISTANT_LLM_FIRST_TOKEN_TIMEOUT", 60.0, problems),
+            llm_context=_number("ASSISTANT_LLM_CONTEXT", 4096, problems, int),
+            llm_threads=_number("OMP_NUM_THREADS", 2, problems, int),
+            llm_problems=tuple(problems),
         )
 
 
