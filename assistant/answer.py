@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from .corpus import Corpus, Unit, unit_label
 from .index import PART_RE, FrenchAnalyzer
@@ -31,21 +32,48 @@ class Answer:
     quotes: list[Quote] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     message: str = ""
+    draft: Any = None  # generate.Draft when the local model wrote a text
 
     @property
     def citations(self) -> list[str]:
+        """Cited unit ids in order: the verified draft's, else the quoted passages'."""
+        if self.draft is not None and self.draft.citations:
+            return self.draft.citations
         return list(dict.fromkeys(q.unit_id for q in self.quotes))
 
-    def text(self) -> str:
-        """The answer as a reader sees it (French)."""
-        if self.abstained:
-            return self.message
+    def passages_text(self) -> str:
+        """The verbatim passages and version notes (French)."""
         lines = ["Extraits des textes (cités mot pour mot) :", ""]
         for quote in self.quotes:
             lines += [f"« {quote.text} »", f"    — {quote.label} [{quote.unit_id}]", ""]
         if self.notes:
             lines += ["À savoir :"] + [f"- {note}" for note in self.notes]
         return "\n".join(lines).rstrip()
+
+    def text(self) -> str:
+        """The answer as a reader sees it (French): passages first, then the model's draft."""
+        if self.abstained:
+            return self.message
+        if self.draft is None:
+            return self.passages_text()
+        return f"{self.passages_text()}\n\n{draft_text(self.draft)}"
+
+
+DRAFT_TITLE = "Brouillon rédigé par le modèle local, à vérifier dans les extraits ci-dessus :"
+
+
+def draft_text(draft) -> str:
+    """The model's verified text, its sources and warnings (French)."""
+    if draft.failure:
+        return draft.failure
+    verification = draft.verification
+    lines = [DRAFT_TITLE, "", verification.text if verification else draft.text, ""]
+    cited = set(verification.cited_units) if verification else set()
+    lines += [f"[{e.number}] {e.label} ({e.unit_id})" for e in draft.extracts if e.number in cited]
+    warnings = verification.warnings() if verification else []
+    if warnings:
+        lines += [""] + [f"⚠ {w}" for w in warnings]
+    return "\n".join(lines).rstrip()
 
 
 class ExtractiveAnswerer:

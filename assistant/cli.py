@@ -76,11 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true")
     ask.add_argument("--k", type=int, default=5, help="nombre d'articles retenus (1 à 50)")
+    ask.add_argument("--mode", choices=["extractive", "generative"], default=None,
+                     help="extraits seuls, ou réponse rédigée par le modèle local (défaut : ASSISTANT_ANSWER_MODE)")
     ask.set_defaults(handler=ask_command)
 
     evaluation = commands.add_parser("eval", help="évaluer la recherche sur des jeux de questions")
     evaluation.add_argument("--gold", type=Path, action="append", required=True)
     evaluation.add_argument("--system", action="append", choices=["hybrid", "bm25", "dense", "naive"])
+    evaluation.add_argument("--mode", choices=["extractive", "generative"],
+                            help="évaluer aussi les réponses (citations, faits, vérification) dans ce mode")
     evaluation.add_argument("--json", type=Path, dest="json_out")
     evaluation.add_argument("--report", type=Path)
     evaluation.set_defaults(handler=eval_command)
@@ -164,22 +168,64 @@ def make_assistant():
 
 
 def ask_command(args) -> int:
+    from . import engine
+
     question = clean_question(args.question)
     if not 1 <= args.k <= 50:
         raise UsageError("--k doit être compris entre 1 et 50.")
-    reply = make_assistant().ask(question, k=args.k)
-    answer = reply.answer
+    mode = args.mode or engine.default_mode()
+    assistant = make_assistant()
+    reply = assistant.prepare(question, k=args.k)
     if args.json:
-        units = [{"id": h.unit_id, "score": round(h.score, 5), "text": reply.answer_unit_text(h.unit_id)}
-                 for h in reply.retrieval.hits] if not answer.abstained else []
-        print(json.dumps({"question": question, "answer": answer.text(), "abstained": answer.abstained,
-                          "citations": answer.citations, "units": units, "notes": answer.notes},
-                         ensure_ascii=False, indent=1))
-    else:
-        if reply.standalone != question:
-            print(f"Question comprise : {reply.standalone}\n")
-        print(answer.text())
+        for _ in assistant.stream_draft(reply) if mode == "generative" else ():
+            pass
+        print(json.dumps(reply_json(reply), ensure_ascii=False, indent=1))
+        return 0
+    if reply.standalone != question:
+        print(f"Question comprise : {reply.standalone}\n")
+    answer = reply.answer
+    print(answer.message if answer.abstained else answer.passages_text(), flush=True)
+    if mode == "generative" and not answer.abstained:
+        stream_draft_to_stdout(assistant, reply)
     return 0
+
+
+def stream_draft_to_stdout(assistant, reply) -> None:
+    """The verbatim passages are already printed; the model's text follows as it is written."""
+    from .answer import DRAFT_TITLE, draft_text
+
+    started = False
+    for piece in assistant.stream_draft(reply):
+        if not started:
+            print(f"\n{DRAFT_TITLE}\n", flush=True)
+            started = True
+        print(piece, end="", flush=True)
+    draft = reply.answer.draft
+    if draft is None:
+        return
+    if draft.failure:
+        print(f"\n\n{draft.failure}" if started else f"\n{draft.failure}")
+        return
+    # Then the checked version: citations to unknown extracts removed, sources, warnings.
+    print(f"\n\nVersion vérifiée :\n{draft_text(draft).split(chr(10), 2)[-1].strip()}")
+
+
+def reply_json(reply) -> dict:
+    answer = reply.answer
+    units = [{"id": h.unit_id, "score": round(h.score, 5), "text": reply.answer_unit_text(h.unit_id)}
+             for h in reply.retrieval.hits] if not answer.abstained else []
+    out = {"question": reply.question, "answer": answer.text(), "abstained": answer.abstained,
+           "citations": answer.citations, "units": units, "notes": answer.notes}
+    if reply.standalone != reply.question:
+        out["standalone_question"] = reply.standalone
+    draft = answer.draft
+    if draft is not None:
+        verification = draft.verification
+        out["draft"] = {"text": verification.text if verification else draft.text, "failure": draft.failure,
+                        "citations": draft.citations,
+                        "warnings": verification.warnings() if verification else [],
+                        "first_token_ms": round(draft.first_token_ms), "total_ms": round(draft.total_ms)}
+    return out
 
 
 def clean_question(question: str) -> str:
@@ -202,7 +248,11 @@ def eval_command(args) -> int:
     assistant = make_assistant()  # one corpus, index and set of models for every system
     results = []
     for system in args.system or ["hybrid"]:
-        results.append(evaluate.Evaluator(evaluate.searcher(assistant, system), system).run(items))
+        if args.mode and system == "hybrid":
+            results.append(evaluate.AnswerEvaluator(assistant, args.mode).run(items))
+            print(answer_summary(results[-1]))
+        else:
+            results.append(evaluate.Evaluator(evaluate.searcher(assistant, system), system).run(items))
         summary = results[-1]
         print(f"{system} : hit@5 {summary['retrieval']['hit@5']:.3f}, recall@10 {summary['retrieval']['recall@10']:.3f}, "
               f"mrr@10 {summary['retrieval']['mrr@10']:.3f}, abstention {summary['abstention']['accuracy']:.3f}, "
@@ -215,6 +265,14 @@ def eval_command(args) -> int:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(evaluate.markdown_report(results, items), encoding="utf-8")
     return 0
+
+
+def answer_summary(result: dict) -> str:
+    c, v, t = result["citations"], result["verification"], result["latency_ms"]
+    return (f"réponses ({result['mode']}) : citations P {c['precision']:.3f} R {c['recall']:.3f} F1 {c['f1']:.3f}, "
+            f"faits {result['facts']['coverage']:.3f}, phrases non étayées {v['unsupported_rate']:.3f}, "
+            f"numéros inventés {v['invented_article_numbers']}, premier affichage p50 {t['first_token_p50']:.0f} ms, "
+            f"total p50 {t['total_p50']:.0f} ms")
 
 
 def chat_command(args) -> int:

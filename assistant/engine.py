@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Iterator
 
 from .answer import Answer, ExtractiveAnswerer
 from .chat import standalone_question
@@ -34,10 +35,20 @@ class Reply:
         return self.corpus.unit(unit_id).plain_text
 
 
+MODES = ("extractive", "generative")
+
+
+def default_mode() -> str:
+    """`ASSISTANT_ANSWER_MODE`; extractive unless generative meets the fidelity bar (eval/README.md)."""
+    mode = os.environ.get("ASSISTANT_ANSWER_MODE", "extractive").strip().lower()
+    return mode if mode in MODES else "extractive"
+
+
 class Assistant:
     """`ask(question, history)` → Reply. Builds the index first if it is missing."""
 
-    def __init__(self, settings: Settings | None = None, system: str = "hybrid", build_if_missing: bool = True):
+    def __init__(self, settings: Settings | None = None, system: str = "hybrid", build_if_missing: bool = True,
+                 llm=None):
         self.settings = settings or current_settings()
         self.corpus = load_valid_corpus(self.settings)
         self.embeddings = make_embeddings()
@@ -46,11 +57,62 @@ class Assistant:
         self.index = LiveIndex(self.settings.index_dir)
         self.retriever = Retriever(self.corpus, self.index, self.embeddings, system)
         self.answerer = ExtractiveAnswerer(self.corpus)
+        self._llm, self._llm_problem = llm, ""
 
-    def ask(self, question: str, history: list[dict] | None = None, k: int = 10) -> Reply:
-        standalone = standalone_question(question, history)
+    def ask(self, question: str, history: list[dict] | None = None, k: int = 10, mode: str = "extractive") -> Reply:
+        """Retrieve and answer; in generative mode the model's verified draft is attached."""
+        reply = self.prepare(question, history, k)
+        if mode == "generative":
+            for _ in self.stream_draft(reply):
+                pass
+        return reply
+
+    def prepare(self, question: str, history: list[dict] | None = None, k: int = 10) -> Reply:
+        """Retrieval and the verbatim passages: what the reader sees at once."""
+        standalone = self.rewrite(question, history)
         retrieval = self.retriever.retrieve(standalone, k)
         return Reply(question, standalone, retrieval, self.answerer.answer(retrieval, standalone), self.corpus)
+
+    def rewrite(self, question: str, history: list[dict] | None) -> str:
+        """A follow-up as a standalone question (the local model when ready, else a heuristic)."""
+        return standalone_question(question, history)
+
+    def stream_draft(self, reply: Reply) -> Iterator[str]:
+        """The model's text, piece by piece, into `reply.answer.draft`; nothing when abstaining
+        (the model is never asked then) and a French notice when it is unavailable."""
+        answer = reply.answer
+        if answer.abstained:
+            return
+        from .generate import Draft, GenerativeAnswerer
+
+        answer.draft = Draft("", [])
+        llm = self.llm()
+        if llm is None:
+            answer.draft.failure = self._llm_problem
+            return
+        yield from GenerativeAnswerer(self.corpus, llm, self.verifier()).stream(reply.standalone, answer, answer.draft)
+
+    def verifier(self):
+        """Built once: it weighs words by their rarity over the whole corpus."""
+        if getattr(self, "_verifier", None) is None:
+            from .verify import Verifier
+
+            self._verifier = Verifier(texts=[unit.plain_text for unit in self.corpus.units])
+        return self._verifier
+
+    def llm(self):
+        """The configured LLM, created once; None (with a French reason) when unavailable."""
+        if self._llm is None and not self._llm_problem:
+            from .generate import MAX_ANSWER_TOKENS
+            from .llm import LLMError, make_llm
+
+            try:
+                self._llm = make_llm(self.settings, max_tokens=MAX_ANSWER_TOKENS)
+            except LLMError as error:
+                self._llm_problem = f"Réponse rédigée indisponible : {error} Voici les extraits des textes."
+            if self._llm is None and not self._llm_problem:
+                self._llm_problem = "Aucun modèle de langage n'est configuré (ASSISTANT_LLM=none) : extraits seuls."
+        return self._llm
 
 
 def load_valid_corpus(settings: Settings) -> Corpus:

@@ -143,6 +143,89 @@ class Evaluator:
         return score(items, outcomes, self.system)
 
 
+class AnswerEvaluator:
+    """Runs a gold set through the whole assistant in one answer mode: retrieval metrics plus
+    citations, facts, verification and answer latency (`run(items)` returns the eval JSON)."""
+
+    def __init__(self, assistant, mode: str = "extractive"):
+        self.assistant, self.mode = assistant, mode
+
+    def run(self, items: list[GoldItem]) -> dict:
+        outcomes = [self._one(item) for item in items]
+        result = score(items, outcomes, "hybrid")
+        result["mode"] = self.mode
+        result.update(answer_scores(items, outcomes))
+        for question, outcome in zip(result["per_question"], outcomes):
+            question.update({k: outcome[k] for k in ("answer", "citations", "unsupported", "invented")})
+        return result
+
+    def _one(self, item: GoldItem) -> dict:
+        started = time.perf_counter()
+        reply = self.assistant.prepare(item.question, item.history, 10)
+        shown = (time.perf_counter() - started) * 1000
+        answer = reply.answer
+        outcome = {"retrieved": reply.retrieval.unit_ids, "abstained": answer.abstained, "query": reply.standalone,
+                   "latency_ms": reply.retrieval.latency_ms, "first_ms": shown}
+        if self.mode == "generative" and not answer.abstained:
+            for _ in self.assistant.stream_draft(reply):
+                pass
+        draft = answer.draft
+        checked = draft.verification if draft is not None and not draft.failure else None
+        if checked is not None:
+            outcome["first_ms"] = shown + draft.first_token_ms
+        outcome.update(total_ms=(time.perf_counter() - started) * 1000,
+                       answer=(checked.text if checked else answer.text()),
+                       citations=[] if answer.abstained else answer.citations,
+                       sentences=len(checked.sentences) if checked else 0,
+                       unsupported=[s.text for s in checked.unsupported] if checked else [],
+                       invented=checked.invented_numbers if checked else [],
+                       generated=checked is not None)
+        return outcome
+
+
+def answer_scores(items: list[GoldItem], outcomes: list[dict]) -> dict:
+    """Citations vs expected, facts mentioned, verification flags, answer latency."""
+    answered = [(i, o) for i, o in zip(items, outcomes) if i.answerable and i.expected]
+    precision = mean(cited_share(o["citations"], i.expected) for i, o in answered)
+    recall = mean(recall_at(i.expected, o["citations"], len(o["citations"]) or 1) if o["citations"] else 0.0
+                  for i, o in answered)
+    facts = [fact_coverage(i.must_mention, o["answer"]) for i, o in zip(items, outcomes)
+             if i.answerable and i.must_mention]
+    generated = [o for o in outcomes if o["generated"]]
+    sentences = sum(o["sentences"] for o in generated)
+    return {
+        "citations": {"precision": round(precision, 4), "recall": round(recall, 4),
+                      "f1": round(2 * precision * recall / (precision + recall), 4) if precision + recall else 0.0},
+        "facts": {"coverage": round(mean(facts), 4)},
+        "verification": {"unsupported_rate": round(sum(len(o["unsupported"]) for o in generated) / sentences, 4)
+                         if sentences else 0.0,
+                         "invented_article_numbers": sum(len(o["invented"]) for o in generated),
+                         "generated_answers": len(generated)},
+        "latency_ms": {**score_latency(outcomes)},
+    }
+
+
+def score_latency(outcomes: list[dict]) -> dict:
+    retrieval = [o["latency_ms"] for o in outcomes]
+    return {"p50": round(statistics.median(retrieval), 2) if retrieval else 0.0,
+            "p95": round(percentile(retrieval, 0.95), 2),
+            "first_token_p50": round(statistics.median(o["first_ms"] for o in outcomes), 1) if outcomes else 0.0,
+            "total_p50": round(statistics.median(o["total_ms"] for o in outcomes), 1) if outcomes else 0.0}
+
+
+def cited_share(cited: list[str], expected: list[str]) -> float:
+    """Share of the cited units that are expected (0 when nothing is cited)."""
+    return sum(any(matches(e, c) for e in expected) for c in cited) / len(cited) if cited else 0.0
+
+
+def fact_coverage(groups: list, text: str) -> float:
+    """Share of groups of which at least one alternative appears (case and accents ignored)."""
+    from .references import fold
+
+    folded = fold(text)
+    return sum(any(fold(str(alt)) in folded for alt in group) for group in groups) / len(groups)
+
+
 def markdown_report(results: list[dict], items: list[GoldItem]) -> str:
     """Systems side by side, then each question's outcome per system."""
     systems = [r["system"] for r in results]

@@ -237,6 +237,25 @@ def test_eval_command(tmp_path, monkeypatch, capsys, small_index):
 
 
 @pytest.mark.integration
+def test_eval_command_in_extractive_answer_mode(tmp_path, monkeypatch, capsys, small_index):
+    use_small_index(monkeypatch, small_index)
+    gold = write_gold(tmp_path / "gold.jsonl")
+    out = tmp_path / "eval.json"
+    code = main(["eval", "--gold", str(gold), "--mode", "extractive", "--json", str(out)])
+    stdout, stderr = capsys.readouterr()
+    assert code == 0, stdout + stderr
+    assert "réponses (extractive) : citations P" in stdout
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["mode"] == "extractive"
+    assert set(result["citations"]) == {"precision", "recall", "f1"}
+    assert 0.0 < result["citations"]["precision"] <= 1.0 and 0.0 <= result["facts"]["coverage"] <= 1.0
+    assert result["verification"]["invented_article_numbers"] == 0  # verbatim quotes invent nothing
+    assert {"first_token_p50", "total_p50", "p50", "p95"} <= set(result["latency_ms"])
+    per = {q["id"]: q for q in result["per_question"]}
+    assert UNIT_458TER in per["t-1"]["citations"] and per["t-4"]["citations"] == []
+
+
+@pytest.mark.integration
 def test_eval_command_bad_gold(tmp_path, monkeypatch, capsys, small_index):
     use_small_index(monkeypatch, small_index)
     gold = tmp_path / "gold.jsonl"
@@ -245,3 +264,37 @@ def test_eval_command_bad_gold(tmp_path, monkeypatch, capsys, small_index):
     _, err = capsys.readouterr()
     assert code == 2
     assert err.startswith("Erreur : ") and f"{gold}:2:" in err and "Traceback" not in err
+
+
+def _outcome(citations, answer, generated=False, unsupported=(), invented=(), sentences=0):
+    return {"retrieved": citations, "abstained": False, "query": "q", "latency_ms": 10.0, "first_ms": 20.0,
+            "total_ms": 30.0, "citations": citations, "answer": answer, "generated": generated,
+            "unsupported": list(unsupported), "invented": list(invented), "sentences": sentences}
+
+
+@pytest.mark.unit
+def test_answer_scores_citations_facts_and_verification():
+    from assistant.evaluate import GoldItem, answer_scores
+
+    items = [GoldItem("a", "q", [], ["code-penal-1867:art-458bis", "code-penal-1867:art-422bis"],
+                      [["procureur du Roi"], ["danger grave", "péril grave"]], True),
+             GoldItem("b", "q", [], ["circulaire-2022-06-02"], [["Circulaire"]], True)]
+    outcomes = [_outcome(["code-penal-1867:art-458bis", "code-penal-1867:art-458"],
+                         "Informer le PROCUREUR du roi en cas de Péril grave.", True, ["x"], ["29"], 4),
+                _outcome(["circulaire-2022-06-02:extrait"], "Rien.", True, [], [], 2)]
+    scores = answer_scores(items, outcomes)
+    assert scores["citations"]["precision"] == pytest.approx((0.5 + 1.0) / 2)
+    assert scores["citations"]["recall"] == pytest.approx((0.5 + 1.0) / 2)
+    assert scores["facts"]["coverage"] == pytest.approx((1.0 + 0.0) / 2)  # accents and case ignored
+    assert scores["verification"] == {"unsupported_rate": pytest.approx(1 / 6, abs=1e-4),
+                                      "invented_article_numbers": 1, "generated_answers": 2}
+    assert scores["latency_ms"]["first_token_p50"] == 20.0 and scores["latency_ms"]["total_p50"] == 30.0
+
+
+@pytest.mark.unit
+def test_answer_without_citations_scores_zero_precision():
+    from assistant.evaluate import GoldItem, answer_scores
+
+    items = [GoldItem("a", "q", [], ["code-penal-1867:art-458"], [], True)]
+    scores = answer_scores(items, [_outcome([], "texte")])
+    assert scores["citations"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}

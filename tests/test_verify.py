@@ -1,0 +1,77 @@
+"""Verification of generated answers: citations, support, invented article numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.verify import Extract, Verifier, cited_numbers, drop_unknown_citations, invented_numbers
+
+pytestmark = pytest.mark.unit
+
+TEXT_458BIS = ("Toute personne qui, par état ou par profession, est dépositaire de secrets et a de ce fait "
+               "connaissance d'une infraction commise sur un mineur peut en informer le procureur du Roi, "
+               "lorsqu'il existe un danger grave et imminent pour l'intégrité physique ou mentale du mineur.")
+TEXT_458 = ("Les médecins et toutes autres personnes dépositaires, par état ou par profession, des secrets "
+            "qu'on leur confie, qui les auront révélés, seront punis d'un emprisonnement d'un an à trois ans.")
+EXTRACTS = [Extract(1, "code-penal-1867:art-458bis", "Code pénal, art. 458bis", TEXT_458BIS[:120], TEXT_458BIS),
+            Extract(2, "code-penal-1867:art-458", "Code pénal, art. 458", TEXT_458, TEXT_458)]
+
+
+@pytest.fixture(scope="module")
+def verifier():
+    return Verifier(texts=[TEXT_458BIS, TEXT_458, "Le gardien ouvre la porte.", "Le facteur passe le matin."])
+
+
+def test_supported_sentence_passes_and_its_citation_maps_to_the_unit(verifier):
+    checked = verifier.check("Oui, vous pouvez informer le procureur du Roi d'une infraction sur un mineur "
+                             "en cas de danger grave et imminent [1].", EXTRACTS)
+    [sentence] = checked.sentences
+    assert sentence.supported and sentence.citations == [1]
+    assert checked.cited_units == [1] and not checked.warnings()
+
+
+def test_sentence_citing_the_wrong_extract_is_flagged(verifier):
+    checked = verifier.check("Vous pouvez informer le procureur du Roi en cas de danger grave pour un mineur [2].",
+                             EXTRACTS)
+    assert checked.unsupported and "non étayée" in checked.warnings()[0]
+
+
+def test_claim_about_a_word_no_extract_uses_is_flagged(verifier):
+    checked = verifier.check("Oui, un avocat peut toujours révéler les secrets de son client [2].", EXTRACTS)
+    assert [s.supported for s in checked.sentences] == [False]
+
+
+def test_citation_to_an_extract_not_given_is_removed(verifier):
+    checked = verifier.check("Le secret révélé est puni d'un emprisonnement [2, 7]. Voir aussi [9].", EXTRACTS)
+    assert checked.removed_citations == [7, 9]
+    assert "[2]" in checked.text and "7" not in checked.text and "[9]" not in checked.text
+    assert any("inexistants" in w for w in checked.warnings())
+
+
+def test_article_number_in_no_extract_is_flagged(verifier):
+    checked = verifier.check("L'article 458 punit la révélation [2]. L'article 29 du Code d'instruction "
+                             "criminelle oblige à dénoncer [2].", EXTRACTS)
+    assert checked.invented_numbers == ["29"]
+    assert invented_numbers("Selon l'art. 458bis et l'article 458 [1].", EXTRACTS) == []
+
+
+def test_uncited_sentence_needs_strong_support(verifier):
+    checked = verifier.check("Les médecins qui révèlent des secrets sont punis d'emprisonnement.", EXTRACTS)
+    assert checked.sentences[0].supported
+    checked = verifier.check("Il faut toujours prévenir le directeur du service.", EXTRACTS)
+    assert not checked.sentences[0].supported
+
+
+def test_repeated_sentences_are_kept_once(verifier):
+    looping = "Le secret révélé est puni [2]. " * 5
+    checked = verifier.check(looping, EXTRACTS)
+    assert len(checked.sentences) == 1 and checked.text.count("puni") == 1
+
+
+def test_bare_direct_answer_is_not_counted():
+    assert Verifier().check("Oui.", EXTRACTS).sentences == []
+
+
+def test_citation_parsing():
+    assert cited_numbers("a [1] b [2, 3] c [4-6] d [1]") == [1, 2, 3, 4, 5, 6]
+    assert drop_unknown_citations("x [1, 5] y [5].", {1}) == ("x [1] y.", [5, 5])
