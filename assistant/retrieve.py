@@ -51,7 +51,8 @@ class RetrievalSettings:
     rrf_k: int = 20
     weights: dict = field(default_factory=lambda: {"main": 1.0, "use": 1.0, "bm25": 1.0})
     named_boost: float = 0.5  # units of a document the question names ("le nouveau Code pénal")
-    topic_boost: float = 0.2  # weight of the topical prior (see topical_prior); gentle on purpose
+    topic_boost: float = 0.4  # weight of the topical prior (see topical_prior)
+    prior_max_references: int = 10  # units citing more (bulk lists) give no prior
     # Every question comes from a social worker bound by secrecy: say so to the retrievers.
     frame: str = "secret professionnel"
     framed: tuple = ("main", "use", "bm25")  # lists whose query carries the frame
@@ -79,7 +80,8 @@ class Retriever:
         self.embeddings = {name: model for name, model in embeddings.items() if name in index.collections}
         self.settings = settings or RetrievalSettings()
         self.references = {u.id: u.references for u in corpus.units}
-        self.prior = topical_prior(corpus) if self.settings.topic_boost else {}
+        self.prior = topical_prior(corpus, max_references=self.settings.prior_max_references) \
+            if self.settings.topic_boost else {}
         self.aliases = alias_table(corpus)
         self.judge_model = "use" if "use" in self.embeddings else "main"
         self.scope = ScopeGuard(self.embeddings[self.judge_model]) if self.settings.scope_margin is not None else None
@@ -185,7 +187,7 @@ class Retriever:
         return bool(signal.get("scope_topic")) or (too_far and signal.get("bm25", 0.0) < self.settings.strong_bm25)
 
 
-def topical_prior(corpus: Corpus, damping: float = 0.5, steps: int = 20) -> dict[str, float]:
+def topical_prior(corpus: Corpus, damping: float = 0.5, steps: int = 20, max_references: int = 1000) -> dict[str, float]:
     """How close each unit is to the corpus's topic, by personalised PageRank on references.
 
     The seeds are the units of the documents gathered for the topic (everything but the
@@ -198,6 +200,8 @@ def topical_prior(corpus: Corpus, damping: float = 0.5, steps: int = 20) -> dict
         return {}
     neighbours: dict[str, set] = {u.id: set() for u in units}
     for unit in units:
+        if len(unit.references) > max_references:
+            continue  # a bulk reference ("le Titre Iter", a list of 50 offences) says little of each one
         for ref in unit.references:
             if ref in neighbours:  # undirected: citing and cited are both close
                 neighbours[unit.id].add(ref)

@@ -201,3 +201,17 @@ def test_named_documents_prefers_the_longest_name(small_corpus):
     assert named_documents("Et dans le nouveau Code pénal ?", aliases) == ["code-penal-2024"]
     assert named_documents("Le Code pénal et le nouveau Code pénal", aliases) == ["code-penal-2024", "code-penal-1867"]
     assert named_documents("Une question sans texte nommé", aliases) == []
+
+
+def test_topical_prior_ignores_bulk_references():
+    """458ter cites the whole Titre Iter (terrorist offences): that says little of each offence."""
+    from assistant.corpus import Corpus
+    from assistant.retrieve import topical_prior
+    from tests.conftest import CORPUS_DIR
+
+    corpus = Corpus.load(CORPUS_DIR)
+    with_bulk = topical_prior(corpus, max_references=1000)
+    without = topical_prior(corpus, max_references=10)
+    assert with_bulk["code-penal-1867:art-140septies"] > with_bulk["code-penal-1867:art-458bis"]
+    assert without.get("code-penal-1867:art-140septies", 0) < without["code-penal-1867:art-458bis"]
+    assert without["code-penal-1867:art-458ter"] == max(without.values())  # specific references still count
