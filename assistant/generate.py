@@ -29,13 +29,6 @@ SYSTEM_PROMPT = (
     "- Chaque phrase finit par le numéro de l'extrait qui la justifie, entre crochets.\n"
     "- Si les extraits ne répondent pas à une partie de la question, écris « Les extraits ne précisent pas … ».\n"
     "- Ne mentionne aucun numéro d'article absent des extraits. Aucun conseil au-delà des textes.\n"
-    "\n"
-    "Exemple.\n"
-    "Extraits :\n"
-    "[1] Loi d'exemple, art. 4 : « Le gardien peut ouvrir la porte au facteur lorsque le directeur l'y autorise. »\n"
-    "Question : Le gardien peut-il ouvrir au facteur ?\n"
-    "Réponse : Cela dépend de l'autorisation du directeur [1]. Le gardien peut ouvrir la porte au facteur "
-    "lorsque le directeur l'y autorise [1]. Les extraits ne précisent pas la forme de cette autorisation."
 )
 
 

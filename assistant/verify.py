@@ -19,6 +19,8 @@ ARTICLE_NUMBER_RE = re.compile(
     r"\b(?:art(?:icle)?s?\.?)\s*((?:\d+(?:er)?[a-z]*(?:/\d+)?)(?:\s*(?:,|et|à|ou)\s*\d+(?:er)?[a-z]*(?:/\d+)?)*)",
     re.IGNORECASE,
 )
+GAP_RE = re.compile(r"(?:les|ces) extraits ne (?:précisent|disent|mentionnent|couvrent|répondent|indiquent)",
+                    re.IGNORECASE)
 NUMBER_RE = re.compile(r"\d+(?:er)?[a-z]*(?:/\d+)?", re.IGNORECASE)
 # Words a sentence may use without any extract saying them (the answer's own scaffolding).
 SCAFFOLD = ("oui non cela depend peut doit pouvez devez vous votre selon texte textes extrait extraits "
@@ -100,6 +102,8 @@ class Verifier:
 
     def _sentence(self, sentence: str, known: dict[int, Extract]) -> CheckedSentence | None:
         citations = [n for n in cited_numbers(sentence) if n in known]
+        if GAP_RE.match(sentence.strip()):
+            return None  # « Les extraits ne précisent pas … »: what the prompt asks for, not a claim
         words = set(self.analyzer(CITATION_RE.sub(" ", sentence))) - self.scaffold
         if not words:
             return None  # « Oui. », « Cela dépend. »: nothing to support

@@ -75,3 +75,8 @@ def test_bare_direct_answer_is_not_counted():
 def test_citation_parsing():
     assert cited_numbers("a [1] b [2, 3] c [4-6] d [1]") == [1, 2, 3, 4, 5, 6]
     assert drop_unknown_citations("x [1, 5] y [5].", {1}) == ("x [1] y.", [5, 5])
+
+
+def test_saying_what_the_extracts_do_not_cover_is_not_a_claim(verifier):
+    checked = verifier.check("Les extraits ne précisent pas la durée de conservation du dossier.", EXTRACTS)
+    assert checked.sentences == [] and not checked.warnings()
