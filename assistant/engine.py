@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .answer import Answer, ExtractiveAnswerer
-from .chat import standalone_question
+from .chat import FollowUpRewriter, rewrite_mode, standalone_question
 from .config import Settings, settings as current_settings
 from .corpus import Corpus
 from .embeddings import make_embeddings
@@ -74,7 +74,11 @@ class Assistant:
         return Reply(question, standalone, retrieval, self.answerer.answer(retrieval, standalone), self.corpus)
 
     def rewrite(self, question: str, history: list[dict] | None) -> str:
-        """A follow-up as a standalone question (the local model when ready, else a heuristic)."""
+        """A follow-up as a standalone question: the heuristic, or the model (ASSISTANT_REWRITE=llm)."""
+        if rewrite_mode() == "llm" and history:
+            llm = self.llm()
+            if llm is not None:
+                return FollowUpRewriter(llm).rewrite(question, history)
         return standalone_question(question, history)
 
     def stream_draft(self, reply: Reply) -> Iterator[str]:

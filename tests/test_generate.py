@@ -172,3 +172,37 @@ def _missing_model(settings, *args, **kwargs):
     from assistant.llm import ModelUnavailable
 
     raise ModelUnavailable("le fichier du modèle est introuvable.")
+
+
+HISTORY = [{"role": "user", "content": "Une maman me dit que son compagnon bat leur fils. Puis-je prévenir le parquet ?"},
+           {"role": "assistant", "content": "Extraits des textes…"}]
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("written, expected", [
+    ("Puis-je prévenir le parquet si une adulte est frappée par son mari ?",
+     "Puis-je prévenir le parquet si une adulte est frappée par son mari ?"),
+    ("Oui, vous pouvez [1].", None),  # an answer, not a question: the heuristic instead
+    ("", None),
+])
+def test_follow_up_rewriter_keeps_only_a_plausible_question(written, expected):
+    from assistant.chat import FollowUpRewriter, standalone_question
+
+    question = "Et si c'est une adulte que son mari frappe ?"
+    rewritten = FollowUpRewriter(ScriptedLLM(reply=written, calls=[])).rewrite(question, HISTORY)
+    assert rewritten == (expected or standalone_question(question, HISTORY))
+
+
+@pytest.mark.unit
+def test_follow_up_rewriter_falls_back_when_the_model_fails():
+    from assistant.chat import FollowUpRewriter, standalone_question
+
+    class Broken(ScriptedLLM):
+        def chat(self, messages, **kwargs):
+            raise LLMFailure("délai dépassé")
+
+    question = "Et pour un conseiller ?"
+    assert FollowUpRewriter(Broken(calls=[])).rewrite(question, HISTORY) == standalone_question(question, HISTORY)
+    # A question that is not a follow-up is never sent to the model.
+    llm = ScriptedLLM(reply="Autre ?", calls=[])
+    assert FollowUpRewriter(llm).rewrite("Que dit l'article 458 du Code pénal sur le secret ?", HISTORY).startswith("Que dit")
