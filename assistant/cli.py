@@ -81,16 +81,31 @@ def build_parser() -> argparse.ArgumentParser:
     ask.set_defaults(handler=ask_command)
 
     evaluation = commands.add_parser("eval", help="évaluer la recherche sur des jeux de questions")
-    evaluation.add_argument("--gold", type=Path, action="append", required=True)
+    # --gold is checked by eval_command: required here, it would also be demanded by `eval export-feedback`.
+    evaluation.add_argument("--gold", type=Path, action="append")
     evaluation.add_argument("--system", action="append", choices=["hybrid", "bm25", "dense", "naive"])
     evaluation.add_argument("--mode", choices=["extractive", "generative"],
                             help="évaluer aussi les réponses (citations, faits, vérification) dans ce mode")
     evaluation.add_argument("--json", type=Path, dest="json_out")
     evaluation.add_argument("--report", type=Path)
     evaluation.set_defaults(handler=eval_command)
+    eval_commands = evaluation.add_subparsers(parser_class=FrenchArgumentParser, metavar="action")
+    export_feedback = eval_commands.add_parser(
+        "export-feedback", help="réponses jugées insatisfaisantes (pouce baissé) → candidats JSONL à relire")
+    export_feedback.add_argument("--out", type=Path, required=True, help="fichier JSONL à écrire")
+    export_feedback.set_defaults(handler=export_feedback_command)
 
-    chat = commands.add_parser("chat", help="démarrer l'assistant")
+    chat = commands.add_parser("chat", help="démarrer l'assistant dans le navigateur")
+    chat.add_argument("--host", default=os.environ.get("ASSISTANT_CHAT_HOST", "127.0.0.1"),
+                      help="adresse d'écoute (défaut : 127.0.0.1, ou ASSISTANT_CHAT_HOST)")
+    chat.add_argument("--port", type=int, default=None,
+                      help="port (défaut : 8000, ou ASSISTANT_CHAT_PORT)")
+    chat.add_argument("--open", action="store_true", help="ouvrir le navigateur au démarrage")
     chat.set_defaults(handler=chat_command)
+
+    password = commands.add_parser("password", help="chiffrer un mot de passe pour chat.yaml (comptes utilisateurs)")
+    password.add_argument("name", nargs="?", default="nom", help="nom de l'utilisateur")
+    password.set_defaults(handler=password_command)
     return parser
 
 
@@ -241,6 +256,8 @@ def clean_question(question: str) -> str:
 def eval_command(args) -> int:
     from . import evaluate
 
+    if not args.gold:
+        raise UsageError("indiquez au moins un jeu de questions avec --gold (ou « assistant eval export-feedback »).")
     try:
         items = evaluate.load_gold(args.gold)
     except evaluate.GoldError as error:
@@ -276,11 +293,76 @@ def answer_summary(result: dict) -> str:
 
 
 def chat_command(args) -> int:
+    """Load the assistant (building the index first if missing), then serve the chat UI."""
+    from . import chat_config
+    from .chat_server import serve
+
+    port = args.port if args.port is not None else env_port()
+    check_port(args.host, port)
+    try:
+        config = chat_config.load_chat_config(settings())
+    except chat_config.ChatConfigError as error:
+        raise UsageError(str(error)) from None
+    for note in config.notes:
+        print(f"Attention : {note}", file=sys.stderr)
     assistant = make_assistant()
-    print(f"Assistant prêt : {len(assistant.corpus.documents)} documents, {len(assistant.corpus.units)} unités, "
-          f"index {assistant.index.pointer['version']}.")
-    print("L'interface de conversation (navigateur) n'est pas encore disponible ; "
-          "en attendant : .venv/bin/assistant ask \"votre question\"")
+    where = f"http://{'localhost' if args.host in ('127.0.0.1', '::1') else args.host}:{port}"
+    print(f"Assistant prêt : {len(assistant.corpus.documents)} documents, {len(assistant.corpus.units)} unités. "
+          f"Ouvrez {where} dans votre navigateur (Ctrl+C pour arrêter).", flush=True)
+    print(f"Historique des conversations : {'activé' if config.history else 'désactivé'} ; "
+          f"connexion : {'par mot de passe' if config.auth else 'sans compte'}.", flush=True)
+    serve(settings(), assistant, args.host, port, args.open, config.auth)
+    return 0
+
+
+def env_port() -> int:
+    raw = os.environ.get("ASSISTANT_CHAT_PORT", "").strip() or "8000"
+    if not raw.isdigit():
+        raise UsageError(f"ASSISTANT_CHAT_PORT doit être un numéro de port (valeur reçue : « {raw} »).")
+    return int(raw)
+
+
+def check_port(host: str, port: int) -> None:
+    """A busy port is said before minutes of loading, in French (uvicorn would say it in English)."""
+    import socket
+
+    if not 1 <= port <= 65535:
+        raise UsageError("--port doit être compris entre 1 et 65535.")
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as error:
+        raise UsageError(f"impossible d'écouter sur {host}:{port} ({error.strerror or error}) ; "
+                         "le port est peut-être déjà utilisé : choisissez-en un autre avec --port.") from None
+
+
+def password_command(args) -> int:
+    """Prints the line to paste under « users: » in chat.yaml (the password is never stored)."""
+    import getpass
+
+    from . import chat_config
+
+    if sys.stdin.isatty():
+        first = getpass.getpass("Mot de passe : ")
+        if getpass.getpass("Encore une fois : ") != first:
+            raise UsageError("les deux mots de passe diffèrent.")
+    else:
+        first = sys.stdin.readline().rstrip("\n")
+    if len(first) < 8:
+        raise UsageError("le mot de passe doit compter au moins 8 caractères.")
+    print(f"Ajoutez cette ligne sous « users: » dans {chat_config.config_path(settings())} :")
+    print(f'  {args.name}: "{chat_config.hash_password(first)}"')
+    return 0
+
+
+def export_feedback_command(args) -> int:
+    from . import feedback
+
+    count = feedback.export_candidates(feedback.database_path(settings()), args.out)
+    print(f"{count} réponse(s) jugée(s) insatisfaisante(s) écrite(s) dans {args.out} : "
+          "candidats à relire avant de les ajouter à eval/gold/.")
     return 0
 
 
