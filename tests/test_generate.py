@@ -206,3 +206,31 @@ def test_follow_up_rewriter_falls_back_when_the_model_fails():
     # A question that is not a follow-up is never sent to the model.
     llm = ScriptedLLM(reply="Autre ?", calls=[])
     assert FollowUpRewriter(llm).rewrite("Que dit l'article 458 du Code pénal sur le secret ?", HISTORY).startswith("Que dit")
+
+
+@pytest.mark.slow
+def test_real_local_model_answers_two_questions_with_verified_output(small_index, real_model):
+    """The real Qwen model on two questions: a draft streams, is checked, cites only what it was given."""
+    with pytest.MonkeyPatch.context() as patch:
+        use_small_index(patch, small_index)
+        patch.setenv("ASSISTANT_MODEL_PATH", str(real_model))
+        patch.setenv("ASSISTANT_LLM", "local")
+        patch.setenv("OMP_NUM_THREADS", "1")  # tests share the machine
+        assistant = engine.Assistant()
+        drafts = []
+        for question in (QUESTION_458TER, "Puis-je informer le procureur du Roi si un enfant est maltraité ?"):
+            reply = assistant.prepare(question)
+            pieces = list(assistant.stream_draft(reply))
+            draft = reply.answer.draft
+            assert not draft.failure, draft.failure
+            assert len(pieces) > 3 and "".join(pieces).strip() == draft.text
+            assert draft.verification is not None and draft.first_token_ms > 0
+            given = {e.unit_id for e in draft.extracts}
+            assert set(draft.citations) <= given
+            assert "[" not in draft.verification.text or all(
+                n <= len(draft.extracts) for n in draft.verification.cited_units)
+            text = reply.answer.text()
+            assert text.index("Extraits des textes") < text.index(DRAFT_TITLE)
+            drafts.append(draft)
+        # The model wrote sentences that the verifier could check (not only « Oui. »).
+        assert any(d.verification.sentences for d in drafts)
