@@ -175,7 +175,8 @@ class AnswerEvaluator:
             outcome["first_ms"] = shown + draft.first_token_ms
         outcome.update(total_ms=(time.perf_counter() - started) * 1000,
                        answer=(checked.text if checked else answer.text()),
-                       citations=[] if answer.abstained else answer.citations,
+                       # Generative mode is judged on what the model cited, not on the passages.
+                       citations=[] if answer.abstained else (draft.citations if checked else answer.citations),
                        sentences=len(checked.sentences) if checked else 0,
                        unsupported=[s.text for s in checked.unsupported] if checked else [],
                        invented=checked.invented_numbers if checked else [],
@@ -237,6 +238,7 @@ def markdown_report(results: list[dict], items: list[GoldItem]) -> str:
         lines.append(f"| abstention {key} | " + " | ".join(f"{r['abstention'][key]:.3f}" for r in results) + " |")
     for key in ("p50", "p95"):
         lines.append(f"| latence {key} (ms) | " + " | ".join(f"{r['latency_ms'][key]:.1f}" for r in results) + " |")
+    lines += answer_rows(results)
     lines += ["", "## Par question", "", "| id | attendu | " + " | ".join(systems) + " |",
               "|---|---|" + "---|" * len(systems)]
     per = [{q["id"]: q for q in r["per_question"]} for r in results]
@@ -244,7 +246,40 @@ def markdown_report(results: list[dict], items: list[GoldItem]) -> str:
         cells = [outcome_cell(p[item.id]) for p in per]
         expected = ", ".join(item.expected) if item.answerable else "(hors corpus : s'abstenir)"
         lines.append(f"| {item.id} | {expected} | " + " | ".join(cells) + " |")
+    lines += answer_section(results)
     return "\n".join(lines) + "\n"
+
+
+def answer_section(results: list[dict]) -> list[str]:
+    """Each answer as written, with what verification flagged (runs with --mode)."""
+    answered = next((r for r in results if "citations" in r), None)
+    if answered is None:
+        return []
+    lines = ["", f"## Réponses ({answered['mode']})", ""]
+    for question in answered["per_question"]:
+        lines += [f"### {question['id']}", "", f"> {question['query']}", "",
+                  question["answer"].strip() or "(vide)", "",
+                  f"Citations : {', '.join(question['citations']) or '(aucune)'}"]
+        lines += [f"- ⚠ non étayée : {s}" for s in question["unsupported"]]
+        lines += [f"- ⚠ numéro inventé : {n}" for n in question["invented"]] + [""]
+    return lines
+
+
+def answer_rows(results: list[dict]) -> list[str]:
+    """Answer metrics (runs with --mode), blank for retrieval-only systems."""
+    if not any("citations" in r for r in results):
+        return []
+    rows = [("mode de réponse", lambda r: r["mode"]),
+            ("citations précision", lambda r: f"{r['citations']['precision']:.3f}"),
+            ("citations rappel", lambda r: f"{r['citations']['recall']:.3f}"),
+            ("citations F1", lambda r: f"{r['citations']['f1']:.3f}"),
+            ("faits mentionnés", lambda r: f"{r['facts']['coverage']:.3f}"),
+            ("phrases non étayées", lambda r: f"{r['verification']['unsupported_rate']:.3f}"),
+            ("numéros d'article inventés", lambda r: str(r["verification"]["invented_article_numbers"])),
+            ("premier affichage p50 (ms)", lambda r: f"{r['latency_ms']['first_token_p50']:.0f}"),
+            ("réponse complète p50 (ms)", lambda r: f"{r['latency_ms']['total_p50']:.0f}")]
+    return [f"| {name} | " + " | ".join(cell(r) if "citations" in r else "" for r in results) + " |"
+            for name, cell in rows]
 
 
 def outcome_cell(question: dict) -> str:
