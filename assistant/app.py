@@ -15,6 +15,7 @@ import chainlit as cl
 from chainlit.input_widget import Select
 
 from assistant import chat_config, chat_server, export, feedback, privacy, serving, ui
+from assistant.chat import rewrite_mode
 from assistant.config import settings
 from assistant.engine import CorpusInvalid, IndexUnavailable, default_mode
 
@@ -200,7 +201,11 @@ async def prepare(question: str, history: list[dict]):
     loading = None
     if not SHARED.loaded:
         loading = await cl.Message(content=ui.LOADING_TEXT, author=AUTHOR).send()
-    reply = await asyncio.to_thread(SHARED.prepare, question, history)
+    if rewrite_mode() == "llm" and history:  # the model rewrites the follow-up: wait for it
+        async with GATE.turn():
+            reply = await asyncio.to_thread(SHARED.prepare, question, history)
+    else:
+        reply = await asyncio.to_thread(SHARED.prepare, question, history)
     if loading:
         await loading.remove()
     return reply

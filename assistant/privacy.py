@@ -21,7 +21,8 @@ STREET_WORDS = (r"rue|avenue|av\.|boulevard|bd|chauss[ée]e|place|square|clos|al
                 r"dr[èe]ve|route|sentier|cit[ée]|r[ée]sidence|venelle|ruelle|faubourg|voie|parvis|esplanade")
 STREET_RE = re.compile(rf"\b(?:{STREET_WORDS})\s+(?:[\w'’-]+\s+){{0,5}}?\d{{1,4}}(?:\s?[a-zA-Z])?\b(?:\s*(?:bte|boîte|bt)\.?\s*\d+)?",
                        re.IGNORECASE)
-POSTCODE_CITY_RE = re.compile(r"\b(?:B-)?[1-9]\d{3}\s+[A-ZÀ-Ý][a-zà-ÿ'-]+(?:[ -][A-ZÀ-Ý][a-zà-ÿ'-]+)*")
+# « …, 4000 Liège », « à 5000 Namur », « B-7000 Mons »: a bare « 2019 Numéros » is a year.
+POSTCODE_CITY_RE = re.compile(r"(?:(?<=, )|(?<=,)|(?<=à )|(?<=B-))[1-9]\d{3}\s+[A-ZÀ-Ý][a-zà-ÿ'-]+(?:[ -][A-ZÀ-Ý][a-zà-ÿ'-]+)*")
 UPPER = "A-ZÀ-Ý"
 LOWER = "a-zà-ÿ"
 NAME_WORD = rf"[{UPPER}][{LOWER}'’-]+"

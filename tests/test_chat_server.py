@@ -1,0 +1,113 @@
+"""Chainlit's folder prepared under ASSISTANT_HOME; the page made offline; `assistant chat`,
+`assistant password` and `assistant eval export-feedback` from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+import tomllib
+
+from assistant import chat_config, chat_server, feedback
+from assistant.config import settings
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.unit
+
+
+def test_app_root_is_prepared_from_the_shipped_files():
+    root = chat_server.prepare_app_root(settings(), "127.0.0.1", 8123)
+    assert root == settings().home / "chainlit"
+    config = tomllib.loads((root / ".chainlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["project"]["allow_origins"] == ["http://127.0.0.1:8123", "http://localhost:8123"]
+    assert config["UI"]["language"] == "fr-FR" and config["features"]["spontaneous_file_upload"]["enabled"] is False
+    french = json.loads((chat_server.CHAT_FILES / "fr-FR.json").read_text(encoding="utf-8"))
+    for language in ("fr-FR", "fr", "en-US"):
+        assert json.loads((root / ".chainlit" / "translations" / f"{language}.json").read_text(encoding="utf-8")) == french
+    assert "ne donne pas d'avis juridique" in (root / "chainlit.md").read_text(encoding="utf-8").replace("**", "")
+    assert json.loads((root / "public" / "theme.json").read_text(encoding="utf-8"))["custom_fonts"] == []
+    assert (root / "public" / "assistant.js").exists() and (root / "public" / "assistant.css").exists()
+
+
+def test_french_translation_is_complete():
+    """Every text of Chainlit's interface has a French version (the English file is the reference)."""
+    import chainlit
+
+    reference = json.loads((chat_server.Path(chainlit.__file__).parent / "translations" / "en-US.json").read_text())
+    french = json.loads((chat_server.CHAT_FILES / "fr-FR.json").read_text(encoding="utf-8"))
+
+    def keys(tree, prefix=""):
+        return {k for key, value in tree.items()
+                for k in (keys(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key})}
+
+    assert keys(reference) == keys(french)
+
+
+def test_origins_open_only_when_listening_beyond_the_loopback():
+    assert chat_server.allowed_origins("0.0.0.0", 8000) == ["*"]
+
+
+def test_page_asks_nothing_from_the_internet():
+    page = ('<html lang="en"><link rel="preconnect" href="https://fonts.googleapis.com" />\n<link\n rel="stylesheet"\n'
+            ' href="https://cdn.jsdelivr.net/npm/katex@0.16.22/dist/katex.min.css"\n/>'
+            '<link rel="stylesheet" href="/public/assistant.css"></html>')
+    assert chat_server.offline_french_page(page) == '<html lang="fr">\n<link rel="stylesheet" href="/public/assistant.css"></html>'
+
+
+def test_export_feedback_command(capsys, tmp_path):
+    path = feedback.database_path(settings())
+
+    async def rate():
+        from chainlit.context import init_http_context
+        from chainlit.types import Feedback
+
+        init_http_context()
+        layer = feedback.make_data_layer(path, history=False)
+        layer.recent.remember("r1", {"question": "La police peut-elle lire le dossier ?", "citations": []})
+        await layer.upsert_feedback(Feedback(forId="r1", value=0, threadId="t", comment=None))
+
+    asyncio.run(rate())
+    out = tmp_path / "candidats.jsonl"
+    code, stdout, stderr = run_cli(capsys, "eval", "export-feedback", "--out", str(out))
+    assert code == 0, stderr
+    assert f"1 réponse(s) jugée(s) insatisfaisante(s) écrite(s) dans {out}" in stdout
+    assert json.loads(out.read_text(encoding="utf-8"))["question"] == "La police peut-elle lire le dossier ?"
+
+
+def test_eval_still_requires_a_gold_file(capsys):
+    code, _, stderr = run_cli(capsys, "eval")
+    assert code == 2 and "indiquez au moins un jeu de questions avec --gold" in stderr
+
+
+def test_password_command_prints_a_hash_that_verifies():
+    done = subprocess.run([sys.executable, "-m", "assistant.cli", "password", "formatrice"], input="secret-atelier\n",
+                          capture_output=True, text=True, env=dict(os.environ), timeout=60)
+    assert done.returncode == 0, done.stderr
+    line = done.stdout.strip().splitlines()[-1]
+    name, stored = line.split(": ", 1)
+    assert name.strip() == "formatrice" and chat_config.verify_password("secret-atelier", stored.strip('"'))
+    short = subprocess.run([sys.executable, "-m", "assistant.cli", "password"], input="court\n",
+                           capture_output=True, text=True, env=dict(os.environ), timeout=60)
+    assert short.returncode == 2 and "au moins 8 caractères" in short.stderr
+
+
+def test_chat_on_a_busy_port_says_so_in_french(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        code, _, stderr = run_cli(capsys, "chat", "--port", str(busy.getsockname()[1]))
+    assert code == 2 and "choisissez-en un autre avec --port" in stderr and "Traceback" not in stderr
+
+
+def test_chat_with_a_broken_config_says_why(capsys):
+    (settings().home / "chat.yaml").write_text("users: [\n", encoding="utf-8")
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    code, _, stderr = run_cli(capsys, "chat", "--port", str(port))
+    assert code == 2 and "YAML invalide" in stderr

@@ -1,0 +1,114 @@
+"""One assistant shared by every session; one generation at a time; blocking streams in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from assistant import serving
+
+pytestmark = pytest.mark.unit
+
+
+def test_the_assistant_is_loaded_once_even_when_asked_at_once():
+    made = []
+
+    def factory():
+        time.sleep(0.05)
+        made.append(object())
+        return made[-1]
+
+    shared = serving.SharedAssistant(factory)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(shared.get())) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(made) == 1 and all(r is made[0] for r in results) and shared.loaded
+
+
+def test_generations_take_turns_and_the_waiting_are_told():
+    async def scenario():
+        gate, log, told = serving.GenerationGate(), [], []
+
+        async def generate(name: str, delay: float):
+            await asyncio.sleep(delay)
+
+            async def on_wait(position: int):
+                told.append((name, position))
+
+            async with gate.turn(on_wait):
+                log.append(f"{name} début")
+                await asyncio.sleep(0.05)
+                log.append(f"{name} fin")
+
+        await asyncio.gather(generate("A", 0), generate("B", 0.01), generate("C", 0.02))
+        return log, told, gate
+
+    log, told, gate = asyncio.run(scenario())
+    assert log == ["A début", "A fin", "B début", "B fin", "C début", "C fin"]
+    assert told == [("B", 1), ("C", 2)]
+    assert not gate.busy and gate.waiting == 0
+
+
+def test_stream_in_thread_keeps_the_event_loop_free():
+    def slow_pieces():
+        for piece in ["Oui", ", ", "cela dépend."]:
+            time.sleep(0.05)
+            yield piece
+
+    async def scenario():
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.005)
+
+        task = asyncio.create_task(ticker())
+        pieces = [piece async for piece in serving.stream_in_thread(slow_pieces)]
+        task.cancel()
+        return pieces, ticks
+
+    pieces, ticks = asyncio.run(scenario())
+    assert "".join(pieces) == "Oui, cela dépend."
+    assert ticks > 10  # the loop ran while the producer slept
+
+
+def test_stream_in_thread_hands_over_errors():
+    def failing():
+        yield "début"
+        raise ValueError("panne")
+
+    async def scenario():
+        got = []
+        with pytest.raises(ValueError, match="panne"):
+            async for piece in serving.stream_in_thread(failing):
+                got.append(piece)
+        return got
+
+    assert asyncio.run(scenario()) == ["début"]
+
+
+def test_a_stopped_reader_closes_the_producer():
+    closed = threading.Event()
+
+    def endless():
+        try:
+            while True:
+                time.sleep(0.01)
+                yield "mot "
+        finally:
+            closed.set()
+
+    async def scenario():
+        async for _ in serving.stream_in_thread(endless):
+            break
+
+    asyncio.run(scenario())
+    assert closed.wait(2)

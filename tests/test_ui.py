@@ -1,0 +1,161 @@
+"""What the chat shows, built without a browser: passages, citations, the side panel, the draft,
+the corpus listing, the starters file."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant import ui
+from assistant.answer import DRAFT_TITLE, ExtractiveAnswerer, split_sentences
+from assistant.corpus import Corpus
+from assistant.engine import Reply
+from assistant.generate import Draft, make_extracts
+from assistant.retrieve import Hit, Retrieval
+from assistant.verify import Verifier
+from tests.conftest import CORPUS_DIR
+
+pytestmark = pytest.mark.unit
+
+QUESTION = "Puis-je partager des informations confidentielles lors d'une concertation de cas ?"
+UNIT_458TER = "code-penal-1867:art-458ter"
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    return Corpus.load(CORPUS_DIR)
+
+
+def make_reply(corpus, question=QUESTION, *unit_ids, standalone=None, abstained=False) -> Reply:
+    unit_ids = unit_ids or (UNIT_458TER, "code-penal-1867:art-458")
+    hits = [] if abstained else [Hit(u, 1.0 - i / 10, 0, "both") for i, u in enumerate(unit_ids)]
+    retrieval = Retrieval(standalone or question, hits, abstained)
+    answer = ExtractiveAnswerer(corpus).answer(retrieval, standalone or question)
+    return Reply(question, standalone or question, retrieval, answer, corpus)
+
+
+def unescape(markdown: str) -> str:
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def test_escaping_keeps_a_legal_text_verbatim():
+    text = "1. Les *parties* [voir § 2] #3 <art> a_b\n- tiret\n> cité"
+    escaped = ui.escape_markdown(text)
+    assert "*parties*" not in escaped and "\\*parties\\*" in escaped
+    assert escaped.startswith("1\\. ") and "\n\\- tiret" in escaped and "\n\\> cité" in escaped
+    assert unescape(escaped) == text
+
+
+def test_passages_quote_verbatim_and_each_label_names_a_citation(corpus):
+    reply = make_reply(corpus)
+    markdown = ui.passages_markdown(reply)
+    citations = ui.citations(reply)
+    assert [c.unit_id for c in citations] == list(dict.fromkeys(q.unit_id for q in reply.answer.quotes))
+    assert citations[0].label == "Code pénal, art. 458ter"
+    for quote in reply.answer.quotes:
+        assert f"« {ui.escape_markdown(quote.text)} »" in markdown
+        assert f"— {quote.label}" in markdown  # the element name inside it becomes the link
+    assert "version à jour au" in markdown and "n'est pas un avis juridique" in markdown
+    assert "Question comprise" not in markdown
+
+
+def test_citation_marks_the_quoted_sentences_and_builds_the_panel_url(corpus):
+    citation = ui.citations(make_reply(corpus))[0]
+    sentences = [s for _, s in split_sentences(corpus.unit(UNIT_458TER).plain_text)]
+    quoted = [q.text for q in make_reply(corpus).answer.quotes if q.unit_id == UNIT_458TER]
+    assert [sentences[i] for i in citation.sentences] == quoted
+    assert citation.url.startswith("/assistant/unit/code-penal-1867%3Aart-458ter?passages=")
+    assert ui.Citation.from_dict(citation.to_dict()) == citation
+
+
+def test_rewritten_follow_up_is_shown(corpus):
+    reply = make_reply(corpus, "Et pour un conseiller ?", standalone=f"{QUESTION} Et pour un conseiller ?")
+    assert ui.passages_markdown(reply).startswith(f"*Question comprise : {ui.escape_markdown(reply.standalone)}*")
+
+
+def test_abstention_shows_the_french_message_only(corpus):
+    reply = make_reply(corpus, "Quelle est la recette de la tarte au sucre ?", abstained=True)
+    markdown = ui.passages_markdown(reply)
+    assert "Extraits" not in markdown and ui.citations(reply) == []
+    assert unescape(markdown) == reply.answer.message
+
+
+def test_side_panel_shows_the_whole_unit_with_version_link_warning_and_highlight(corpus):
+    unit = corpus.unit(UNIT_458TER)
+    markdown = ui.unit_markdown(corpus, UNIT_458TER, [1])
+    assert "Version à jour au 28 mai 2024." in markdown
+    assert "Lien officiel : [ejustice.just.fgov.be](http://www.ejustice.just.fgov.be/eli/loi/1867/06/08/" in markdown
+    assert "⚠ Texte remplacé par « Loi du 29 février 2024 (livre II du Code pénal) » depuis le 9 avril 2026" in markdown
+    assert " › ".join(ui.escape_markdown(h) for h in unit.path) in markdown
+    highlighted = re.findall(r"\*\*\*(.+?)\*\*\*", markdown)
+    assert [unescape(h) for h in highlighted] == [split_sentences(unit.plain_text)[1][1]]
+    body = markdown.split("\n\n---\n\n", 1)[1].rsplit("\n\n*Les passages", 1)[0]
+    assert " ".join(unescape(body.replace("***", "")).split()) == " ".join(unit.plain_text.split())
+
+
+def test_side_panel_warns_about_partial_texts_and_unknown_ids(corpus):
+    partial = next(d for d in corpus.documents.values() if not d.complete)
+    markdown = ui.unit_markdown(corpus, partial.units[0].id)
+    assert "⚠ Texte partiel" in markdown and "Version à jour au" in markdown
+    assert "n'est pas dans le corpus" in ui.unit_markdown(corpus, "code-penal-1867:art-99999")
+
+
+def test_draft_shows_the_verified_text_its_sources_and_warnings(corpus):
+    reply = make_reply(corpus)
+    extracts = make_extracts(reply.answer, corpus)
+    text = "Oui, dans une concertation organisée [1]. L'article 999 le permet aussi [7]."
+    draft = Draft(text, extracts, Verifier().check(text, extracts))
+    markdown = ui.draft_markdown(draft)
+    assert markdown.startswith(f"**{DRAFT_TITLE}**")
+    assert "[7]" not in markdown  # citation of an unknown extract removed by the verification
+    assert f"\\[1\\] {extracts[0].label}" in markdown
+    assert "⚠" in markdown and "999" in markdown
+    assert ui.draft_markdown(Draft("", [], failure="Le modèle local n'a pas pu rédiger.")) == \
+        "*Le modèle local n'a pas pu rédiger.*"
+
+
+def test_corpus_listing_has_every_document_with_completeness_and_version(corpus):
+    markdown = ui.corpus_listing_markdown(corpus)
+    rows = [line for line in markdown.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(rows) == len(corpus.documents) == 13
+    for document in corpus.documents.values():
+        assert any(row.startswith(f"| {ui.escape_markdown(document.label)} |") for row in rows)
+    assert sum("**partiel**" in row for row in rows) == sum(not d.complete for d in corpus.documents.values())
+    assert "| Code pénal | oui | 28 mai 2024 | remplacé par" in markdown
+
+
+@pytest.mark.parametrize("text", ["Textes du corpus", " textes du  corpus ", "/textes", "corpus"])
+def test_corpus_command(text):
+    assert ui.is_corpus_command(text)
+
+
+def test_the_shipped_starters_file_has_four_to_six_scenarios():
+    starters, problems = ui.load_starters(ui.STARTERS_FILE)
+    assert problems == [] and 4 <= len(starters) <= 6
+    assert all(s.title and s.question.endswith("?") for s in starters)
+
+
+def test_starters_file_chosen_by_environment_and_broken_entries_reported(tmp_path, monkeypatch):
+    path = tmp_path / "atelier.yaml"
+    path.write_text("- titre: Réunion de réseau\n  question: Puis-je parler en réunion de réseau ?\n"
+                    "- titre: sans question\n- 3\n", encoding="utf-8")
+    monkeypatch.setenv("ASSISTANT_STARTERS", str(path))
+    starters, problems = ui.load_starters()
+    assert starters == [ui.Starter("Réunion de réseau", "Puis-je parler en réunion de réseau ?")]
+    assert problems == [f"{path} : entrée n° 2 ignorée (il faut « titre » et « question »)",
+                        f"{path} : entrée n° 3 ignorée (il faut « titre » et « question »)"]
+
+
+def test_starters_file_missing_or_invalid(tmp_path):
+    assert ui.load_starters(tmp_path / "absent.yaml")[1] == [f"{tmp_path / 'absent.yaml'} : fichier des questions de départ introuvable"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- titre: [\n", encoding="utf-8")
+    starters, problems = ui.load_starters(bad)
+    assert starters == [] and "YAML invalide" in problems[0]
+
+
+def test_french_dates_and_waiting_notice():
+    assert ui.french_date("2024-05-28") == "28 mai 2024" and ui.french_date("2026-04-01") == "1er avril 2026"
+    assert ui.french_date("bientôt") == "bientôt"
+    assert "une autre réponse" in ui.waiting_text(1) and "2 autres réponses" in ui.waiting_text(2)
