@@ -287,7 +287,8 @@ def eval_command(args) -> int:
 def answer_summary(result: dict) -> str:
     c, v, t = result["citations"], result["verification"], result["latency_ms"]
     return (f"réponses ({result['mode']}) : citations P {c['precision']:.3f} R {c['recall']:.3f} F1 {c['f1']:.3f}, "
-            f"faits {result['facts']['coverage']:.3f}, phrases non étayées {v['unsupported_rate']:.3f}, "
+            f"faits {'n/a' if result['facts']['coverage'] is None else format(result['facts']['coverage'], '.3f')}, "
+            f"phrases non étayées {v['unsupported_rate']:.3f}, "
             f"numéros inventés {v['invented_article_numbers']}, premier affichage p50 {t['first_token_p50']:.0f} ms, "
             f"total p50 {t['total_p50']:.0f} ms")
 

@@ -197,7 +197,7 @@ def answer_scores(items: list[GoldItem], outcomes: list[dict]) -> dict:
     return {
         "citations": {"precision": round(precision, 4), "recall": round(recall, 4),
                       "f1": round(2 * precision * recall / (precision + recall), 4) if precision + recall else 0.0},
-        "facts": {"coverage": round(mean(facts), 4)},
+        "facts": {"coverage": round(mean(facts), 4) if facts else None},  # None: no facts in the gold set
         "verification": {"unsupported_rate": round(sum(len(o["unsupported"]) for o in generated) / sentences, 4)
                          if sentences else 0.0,
                          "invented_article_numbers": sum(len(o["invented"]) for o in generated),
@@ -273,7 +273,7 @@ def answer_rows(results: list[dict]) -> list[str]:
             ("citations précision", lambda r: f"{r['citations']['precision']:.3f}"),
             ("citations rappel", lambda r: f"{r['citations']['recall']:.3f}"),
             ("citations F1", lambda r: f"{r['citations']['f1']:.3f}"),
-            ("faits mentionnés", lambda r: f"{r['facts']['coverage']:.3f}"),
+            ("faits mentionnés", lambda r: "n/a" if r["facts"]["coverage"] is None else f"{r['facts']['coverage']:.3f}"),
             ("phrases non étayées", lambda r: f"{r['verification']['unsupported_rate']:.3f}"),
             ("numéros d'article inventés", lambda r: str(r["verification"]["invented_article_numbers"])),
             ("premier affichage p50 (ms)", lambda r: f"{r['latency_ms']['first_token_p50']:.0f}"),

@@ -248,7 +248,10 @@ def test_eval_command_in_extractive_answer_mode(tmp_path, monkeypatch, capsys, s
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["mode"] == "extractive"
     assert set(result["citations"]) == {"precision", "recall", "f1"}
-    assert 0.0 < result["citations"]["precision"] <= 1.0 and 0.0 <= result["facts"]["coverage"] <= 1.0
+    assert 0.0 < result["citations"]["precision"] <= 1.0
+    facts = result["facts"]["coverage"]
+    assert (facts is None) == (not any(line.get("answer_must_mention") for line in GOLD_LINES))
+    assert facts is None or 0.0 <= facts <= 1.0
     assert result["verification"]["invented_article_numbers"] == 0  # verbatim quotes invent nothing
     assert {"first_token_p50", "total_p50", "p50", "p95"} <= set(result["latency_ms"])
     per = {q["id"]: q for q in result["per_question"]}
@@ -298,3 +301,4 @@ def test_answer_without_citations_scores_zero_precision():
     items = [GoldItem("a", "q", [], ["code-penal-1867:art-458"], [], True)]
     scores = answer_scores(items, [_outcome([], "texte")])
     assert scores["citations"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    assert scores["facts"]["coverage"] is None  # no fact to look for: not a zero
