@@ -124,7 +124,7 @@ def draft_heading() -> str:
 def draft_markdown(draft) -> str:
     """The model's text once verified: unknown citations removed, its sources, warnings."""
     if draft.failure:
-        return f"*{escape_markdown(draft.failure)}*"
+        return f"{draft_heading()}*{escape_markdown(draft.failure)}*"
     verification = draft.verification
     text = verification.text if verification else draft.text
     lines = [draft_heading().strip(), escape_markdown(text)]

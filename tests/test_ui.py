@@ -112,7 +112,7 @@ def test_draft_shows_the_verified_text_its_sources_and_warnings(corpus):
     assert f"\\[1\\] {extracts[0].label}" in markdown
     assert "⚠" in markdown and "999" in markdown
     assert ui.draft_markdown(Draft("", [], failure="Le modèle local n'a pas pu rédiger.")) == \
-        "*Le modèle local n'a pas pu rédiger.*"
+        f"**{DRAFT_TITLE}**\n\n*Le modèle local n'a pas pu rédiger.*"
 
 
 def test_corpus_listing_has_every_document_with_completeness_and_version(corpus):
