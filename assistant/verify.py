@@ -45,6 +45,7 @@ class CheckedSentence:
     citations: list[int]
     supported: bool
     support: float
+    attributed: bool = False  # the citation was added by verification, not written by the model
 
 
 @dataclass
@@ -95,10 +96,10 @@ class Verifier:
         text, removed = drop_unknown_citations(answer, set(known))
         # A small model can loop on one sentence: each sentence is kept once.
         parts = list(dict.fromkeys(split_answer(text)))
-        text = " ".join(parts)
-        sentences = [self._sentence(s, known) for s in parts]
+        checked = [self._sentence(s, known) for s in parts]
+        text = " ".join(c.text if c else part for c, part in zip(checked, parts))
         invented = invented_numbers(text, extracts)
-        return Verification(text, [s for s in sentences if s], removed, invented)
+        return Verification(text, [s for s in checked if s], removed, invented)
 
     def _sentence(self, sentence: str, known: dict[int, Extract]) -> CheckedSentence | None:
         citations = [n for n in cited_numbers(sentence) if n in known]
@@ -107,11 +108,16 @@ class Verifier:
         words = set(self.analyzer(CITATION_RE.sub(" ", sentence))) - self.scaffold
         if not words:
             return None  # « Oui. », « Cela dépend. »: nothing to support
-        pool = [known[n] for n in citations] or list(known.values())
-        support = max((self._overlap(words, set(self.analyzer(e.source))) for e in pool), default=0.0)
-        # A sentence without citation must be well supported by some extract to pass.
-        needed = self.min_support if citations else max(self.min_support, 0.75)
-        return CheckedSentence(sentence.strip(), citations, support >= needed, round(support, 3))
+        if citations:
+            support = max(self._overlap(words, set(self.analyzer(known[n].source))) for n in citations)
+            return CheckedSentence(sentence.strip(), citations, support >= self.min_support, round(support, 3))
+        # The model did not cite: the extract that supports the sentence best is named, if it
+        # supports it well (a stricter bar than for a citation the model chose itself).
+        scored = [(self._overlap(words, set(self.analyzer(e.source))), e.number) for e in known.values()]
+        support, best = max(scored, default=(0.0, 0))
+        if support >= max(self.min_support, 0.75):
+            return CheckedSentence(attach_citation(sentence.strip(), best), [best], True, round(support, 3), True)
+        return CheckedSentence(sentence.strip(), [], False, round(support, 3))
 
     def _overlap(self, words: set[str], source: set[str]) -> float:
         unseen = max(self.idf.values(), default=1.0)  # a word the corpus never uses weighs most
@@ -127,6 +133,13 @@ def inverse_frequencies(analyzer, texts: list[str]) -> dict[str, float]:
             counts[stem] = counts.get(stem, 0) + 1
     total = len(texts)
     return {stem: math.log(1 + total / n) for stem, n in counts.items()}
+
+
+def attach_citation(sentence: str, number: int) -> str:
+    """« … la porte. » → « … la porte [2]. »"""
+    match = re.search(r"[.!?…]+$", sentence)
+    end = match.start() if match else len(sentence)
+    return f"{sentence[:end].rstrip()} [{number}]{sentence[end:]}"
 
 
 def cited_numbers(text: str) -> list[int]:

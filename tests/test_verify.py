@@ -58,6 +58,9 @@ def test_article_number_in_no_extract_is_flagged(verifier):
 def test_uncited_sentence_needs_strong_support(verifier):
     checked = verifier.check("Les médecins qui révèlent des secrets sont punis d'emprisonnement.", EXTRACTS)
     assert checked.sentences[0].supported
+    # The extract that supports it is named, and marked as added by verification.
+    assert checked.sentences[0].citations == [2] and checked.sentences[0].attributed
+    assert checked.text == "Les médecins qui révèlent des secrets sont punis d'emprisonnement [2]."
     checked = verifier.check("Il faut toujours prévenir le directeur du service.", EXTRACTS)
     assert not checked.sentences[0].supported
 
