@@ -192,9 +192,10 @@ async def answer(question: str, run):
     with_draft = mode == "generative" and not reply.answer.abstained
     await cl.Message(content=ui.passages_markdown(reply), author=AUTHOR, elements=citation_elements(cites),
                      actions=[] if with_draft else actions()).send()
+    record = remember(reply, mode, history, run)  # before the draft: « stop » keeps the passages
     if with_draft:
         await write_draft(reply, cites)
-    remember(reply, mode, history, run)
+        record.update(export.exchange_record(reply, mode, history))
 
 
 async def prepare(question: str, history: list[dict]):
@@ -241,14 +242,16 @@ def actions() -> list[cl.Action]:
                       tooltip="Un fichier Markdown avec les questions, les extraits et les sources")]
 
 
-def remember(reply, mode: str, history: list[dict], run):
-    """For follow-ups, the export, and feedback (the run step is what thumbs refer to)."""
+def remember(reply, mode: str, history: list[dict], run) -> dict:
+    """For follow-ups, the export, and feedback (the run step is what thumbs refer to). The
+    record is shared by all three: completed in place once the draft is written."""
     record = export.exchange_record(reply, mode, history)
     cl.user_session.set("history", (history + export.history_turns(reply))[-HISTORY_TURNS:])
     cl.user_session.set("exchanges", (cl.user_session.get("exchanges") or []) + [record])
     if run is not None:
         run.metadata = {**(run.metadata or {}), "exchange": record}
         DATA.recent.remember(run.id, record)
+    return record
 
 
 # -- actions ------------------------------------------------------------------------------------

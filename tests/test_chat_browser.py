@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import sqlite3
@@ -19,6 +20,7 @@ import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
@@ -304,9 +306,11 @@ def test_feedback_export_and_reload_restore_the_conversation(workshop_server, op
 
     page.get_by_role("button", name="Exporter la conversation").last.click()
     page.get_by_text("Conversation exportée (1 question(s))").wait_for()
-    with page.expect_download() as download:
-        page.locator("a.inline-file").last.click()
-    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    link = page.locator("a.inline-file").last  # the download element
+    assert re.fullmatch(r"conversation-\d{4}-\d{2}-\d{2}-\d{4}\.md", link.get_attribute("download"))
+    response = page.request.get(urljoin(page.url, link.get_attribute("href")))  # what a click downloads
+    assert response.ok and response.headers["content-type"].startswith("text/markdown")
+    exported = response.text()
     assert exported.startswith("# Conversation avec l'assistant « secret professionnel »")
     assert QUESTION_458TER in exported and "## Sources" in exported
     assert "**Code pénal, art. 458ter** (`code-penal-1867:art-458ter`) — version à jour au 28 mai 2024" in exported
