@@ -54,10 +54,11 @@ class Settings:
     llm_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = field(default=None, repr=False)  # a secret: never printed
-    llm_timeout: float = 180.0  # seconds for a whole generation
-    llm_first_token_timeout: float = 60.0  # seconds until the first token (prompt reading)
+    llm_timeout: float = 300.0  # seconds for a whole generation
+    llm_first_token_timeout: float = 120.0  # seconds until the first token (prompt reading)
     llm_context: int = 4096  # tokens of context for the local model
-    llm_threads: int = 2  # CPU threads for the local model (OMP_NUM_THREADS)
+    llm_threads: int = 2  # CPU threads reading the prompt (OMP_NUM_THREADS)
+    llm_generation_threads: int = 1  # CPU threads writing the answer (see assistant/llm.py)
     # Invalid values found in the environment (French), reported when the LLM is requested.
     llm_problems: tuple[str, ...] = field(default=())
 
@@ -78,10 +79,11 @@ class Settings:
             llm_url=_text("ASSISTANT_LLM_URL"),
             llm_model=_text("ASSISTANT_LLM_MODEL"),
             llm_api_key=_text("ASSISTANT_LLM_API_KEY"),
-            llm_timeout=_number("ASSISTANT_LLM_TIMEOUT", 180.0, problems),
-            llm_first_token_timeout=_number("ASSISTANT_LLM_FIRST_TOKEN_TIMEOUT", 60.0, problems),
+            llm_timeout=_number("ASSISTANT_LLM_TIMEOUT", 300.0, problems),
+            llm_first_token_timeout=_number("ASSISTANT_LLM_FIRST_TOKEN_TIMEOUT", 120.0, problems),
             llm_context=_number("ASSISTANT_LLM_CONTEXT", 4096, problems, int),
             llm_threads=_number("OMP_NUM_THREADS", 2, problems, int),
+            llm_generation_threads=_number("ASSISTANT_LLM_GENERATION_THREADS", 1, problems, int),
             llm_problems=tuple(problems),
         )
 

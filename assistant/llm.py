@@ -19,6 +19,7 @@ import os
 import queue
 import secrets
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -108,17 +109,21 @@ def join_parts(spec: ModelSpec, target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as error:
-        raise ModelUnavailable(f"Impossible de reconstituer le modèle dans {target.parent} : {error.strerror}.") from error
+        raise _unwritable(target, error) from error
     try:
         size, digest = _copy_hashing(sources, handle)
         _check_joined(spec, size, digest)
         os.chmod(temporary, 0o644)  # mkstemp makes it private; it is a plain data file
         os.replace(temporary, target)
     except OSError as error:
-        raise ModelUnavailable(f"Impossible de reconstituer le modèle dans {target.parent} : {error.strerror}.") from error
+        raise _unwritable(target, error) from error
     finally:  # an interrupted or refused join leaves no 1 GB leftover behind
         Path(temporary).unlink(missing_ok=True)
     _write_stamp(target, spec)
+
+
+def _unwritable(target: Path, error: OSError) -> ModelUnavailable:
+    return ModelUnavailable(f"Impossible de reconstituer le modèle dans {target.parent} : {error.strerror}.")
 
 
 def part_paths(spec: ModelSpec) -> list[Path]:
@@ -133,7 +138,9 @@ def part_paths(spec: ModelSpec) -> list[Path]:
                 f"Le modèle local n'est pas installé (paquet « {package} » manquant) : relancez « make setup »."
             ) from error
         if not path.is_file():
-            raise ModelUnavailable(f"Le paquet « {package} » est incomplet ({path} absent) : réinstallez-le avec « make setup ».")
+            raise ModelUnavailable(
+                f"Le paquet « {package} » est incomplet ({path} absent) : réinstallez-le avec « make setup »."
+            )
         paths.append(path)
     return paths
 
@@ -298,8 +305,8 @@ def _timeout_message(who: str, received: bool, first_token_timeout: float, timeo
             "(délai ASSISTANT_LLM_FIRST_TOKEN_TIMEOUT dépassé).")
 
 
-def stop_generations(wait: float = 2.0) -> None:
-    """Tell running generations to stop and give them `wait` seconds (used at exit)."""
+def stop_generations(wait: float = 2.0) -> bool:
+    """Tell running generations to stop and give them `wait` seconds; True if all have stopped."""
     with _WORKERS_LOCK:
         running = list(_WORKERS)
     for _, stop in running:
@@ -307,6 +314,7 @@ def stop_generations(wait: float = 2.0) -> None:
     deadline = time.monotonic() + wait
     for worker, _ in running:
         worker.join(max(0.0, deadline - time.monotonic()))
+    return not any(worker.is_alive() for worker, _ in running)
 
 
 async def _in_thread(iterator: Iterator[Any]) -> AsyncIterator[Any]:
@@ -335,8 +343,8 @@ class ThreadedLLM(CustomLLM):
 
     temperature: float = Field(default=0.0, description="0 : réponse déterministe")
     max_tokens: int = Field(default=512, description="longueur maximale d'une réponse (jetons)")
-    timeout: float = Field(default=180.0, description="durée maximale d'une génération (s)")
-    first_token_timeout: float = Field(default=60.0, description="délai maximal avant le premier jeton (s)")
+    timeout: float = Field(default=300.0, description="durée maximale d'une génération (s)")
+    first_token_timeout: float = Field(default=120.0, description="délai maximal avant le premier jeton (s)")
 
     # Subclasses: the pieces of a chat reply, or of a completion (`formatted`: prompt already templated).
     def _chat_pieces(self, messages: Sequence[ChatMessage], options: dict[str, Any]) -> Iterator[Piece]:
@@ -371,7 +379,7 @@ class ThreadedLLM(CustomLLM):
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        return _last(self._chat_stream(messages, kwargs), ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content="")))
+        return _last(self._chat_stream(messages, kwargs), _EMPTY_CHAT)
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
@@ -379,7 +387,7 @@ class ThreadedLLM(CustomLLM):
 
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        return _last(self._completion_stream(prompt, formatted, kwargs), CompletionResponse(text=""))
+        return _last(self._completion_stream(prompt, formatted, kwargs), _EMPTY_COMPLETION)
 
     @llm_completion_callback()
     def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
@@ -387,8 +395,7 @@ class ThreadedLLM(CustomLLM):
 
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        empty = ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=""))
-        return await asyncio.to_thread(_last, self._chat_stream(messages, kwargs), empty)
+        return await asyncio.to_thread(_last, self._chat_stream(messages, kwargs), _EMPTY_CHAT)
 
     @llm_chat_callback()
     async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
@@ -396,11 +403,16 @@ class ThreadedLLM(CustomLLM):
 
     @llm_completion_callback()
     async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        return await asyncio.to_thread(_last, self._completion_stream(prompt, formatted, kwargs), CompletionResponse(text=""))
+        return await asyncio.to_thread(_last, self._completion_stream(prompt, formatted, kwargs), _EMPTY_COMPLETION)
 
     @llm_completion_callback()
-    async def astream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseAsyncGen:
+    async def astream_complete(self, prompt: str, formatted: bool = False,
+                               **kwargs: Any) -> CompletionResponseAsyncGen:
         return _in_thread(self._completion_stream(prompt, formatted, kwargs))
+
+
+_EMPTY_CHAT = ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=""))
+_EMPTY_COMPLETION = CompletionResponse(text="")
 
 
 def _last(responses: Iterator[Any], empty: Any) -> Any:
@@ -419,7 +431,7 @@ class _LocalRuntime:
     """One loaded llama.cpp server. It always opens an HTTP listener: a Unix socket in a private
     folder and a random API key keep it unreachable from the network and from other users."""
 
-    def __init__(self, model_path: str, context: int, threads: int):
+    def __init__(self, model_path: str, context: int, threads: int, generation_threads: int):
         import xllamacpp  # a 100 MB library: imported only when the local model is used
 
         self.socket_dir = tempfile.mkdtemp(prefix="assistant-llm-")
@@ -431,8 +443,12 @@ class _LocalRuntime:
         # Prompt reading reports progress after each batch: the only moments a stop request is
         # heard before the first token. 256 tokens is a few seconds of reading on 2 cores.
         params.n_batch = params.n_ubatch = PROMPT_BATCH
-        for cpu in (params.cpuparams, params.cpuparams_batch):
-            cpu.n_threads = threads
+        # Prompt reading (large matrix products) gains from every core. Writing the answer is a
+        # few hundred tiny steps per token, each waiting for all threads: with 2 threads and any
+        # other busy process on a 2-core machine it fell from 22 to 1-2 tokens/s (measured);
+        # with 1 thread it gives 13-15 tokens/s, busy or not, faster than one reads.
+        params.cpuparams_batch.n_threads = threads
+        params.cpuparams.n_threads = generation_threads
         params.offline = True  # never look for a model online
         params.ui = False
         params.verbosity = 1  # errors only: llama.cpp's progress lines are noise for the user
@@ -445,13 +461,14 @@ class _LocalRuntime:
 
 
 _RUNTIMES_LOCK = threading.Lock()
-_RUNTIMES: dict[tuple[str, int, int], _LocalRuntime] = {}
+_RUNTIMES: dict[tuple[str, int, int, int], _LocalRuntime] = {}
 PROMPT_BATCH = 256
+EXIT_WAIT = 60.0  # seconds; a 256-token batch took up to ~15 s with the other core busy
 
 
-def local_runtime(model_path: str, context: int, threads: int) -> _LocalRuntime:
+def local_runtime(model_path: str, context: int, threads: int, generation_threads: int) -> _LocalRuntime:
     """The runtime for this model and shape, loaded once per process (concurrent callers wait)."""
-    key = (model_path, context, threads)
+    key = (model_path, context, threads, generation_threads)
     with _RUNTIMES_LOCK:
         if key not in _RUNTIMES:
             _RUNTIMES[key] = _LocalRuntime(*key)
@@ -466,9 +483,12 @@ def unload_local_models() -> None:
 
 @atexit.register
 def _shutdown() -> None:
-    # A worker still inside llama.cpp when the interpreter finalises crashes the process
-    # (seen: segmentation fault at exit): stop them first, then free the runtimes in order.
-    stop_generations(wait=10.0)
+    # A worker still inside llama.cpp when the interpreter finalises aborts the process (seen:
+    # "FATAL: exception not rethrown"): stop them first, then free the runtimes in order. While
+    # the prompt is read, a stop is heard only after the current batch (seconds on a busy machine).
+    if not stop_generations(wait=1.0):
+        print("Arrêt : le modèle local termine l'étape en cours…", file=sys.stderr, flush=True)
+        stop_generations(wait=EXIT_WAIT)
     unload_local_models()
 
 
@@ -477,7 +497,8 @@ class LocalLLM(ThreadedLLM):
 
     model_path: str = Field(description="fichier GGUF, vérifié par ensure_model")
     context_window: int = Field(default=4096, description="contexte en jetons")
-    threads: int = Field(default=2, description="threads de calcul")
+    threads: int = Field(default=2, description="threads pour lire la demande")
+    generation_threads: int = Field(default=1, description="threads pour écrire la réponse")
 
     @classmethod
     def class_name(cls) -> str:
@@ -490,7 +511,10 @@ class LocalLLM(ThreadedLLM):
 
     def load(self) -> None:
         """Load the model now rather than at the first question (a start-up can hide the cost)."""
-        local_runtime(self.model_path, self.context_window, self.threads)
+        self._runtime()
+
+    def _runtime(self) -> _LocalRuntime:
+        return local_runtime(self.model_path, self.context_window, self.threads, self.generation_threads)
 
     def _chat_pieces(self, messages: Sequence[ChatMessage], options: dict[str, Any]) -> Iterator[Piece]:
         # The chat endpoint applies the chat template stored in the GGUF (Qwen's).
@@ -503,12 +527,13 @@ class LocalLLM(ThreadedLLM):
         request = {**options, "prompt": prompt}
         return self._guard(self._producer("handle_completions", request, _text_delta), "Le modèle local")
 
-    def _producer(self, method: str, request: dict[str, Any], read_delta: Callable[[dict], Any]) -> Callable[[Emit], None]:
+    def _producer(self, method: str, request: dict[str, Any],
+                  read_delta: Callable[[dict], Any]) -> Callable[[Emit], None]:
         request = {**request, "stream": True, "cache_prompt": True, "return_progress": True}
 
         def produce(emit: Emit) -> None:
             # Loading happens here, in the worker: a slow first load counts against the deadlines.
-            server = local_runtime(self.model_path, self.context_window, self.threads).server
+            server = self._runtime().server
             getattr(server, method)(request, lambda event: emit(_local_piece(event, read_delta)))
 
         return produce
@@ -626,7 +651,7 @@ def make_llm(settings: Settings, *, max_tokens: int = 512, temperature: float = 
     if settings.llm == "local":
         path = ensure_model(settings)
         return LocalLLM(model_path=str(path), context_window=settings.llm_context, threads=settings.llm_threads,
-                        **common)
+                        generation_threads=settings.llm_generation_threads, **common)
     return ServerLLM(inner=_integration(settings, max_tokens, temperature), kind=settings.llm,
                      label=_server_label(settings), **common)
 
@@ -642,7 +667,9 @@ OLLAMA_URL = "http://localhost:11434"
 def _integration(settings: Settings, max_tokens: int, temperature: float) -> LLM:
     """The LlamaIndex integration for a server, imported only when configured."""
     if not settings.llm_model:
-        raise ModelUnavailable(f"ASSISTANT_LLM={settings.llm} demande aussi ASSISTANT_LLM_MODEL (le nom du modèle sur le serveur).")
+        raise ModelUnavailable(
+            f"ASSISTANT_LLM={settings.llm} demande aussi ASSISTANT_LLM_MODEL (le nom du modèle sur le serveur)."
+        )
     try:
         if settings.llm == "ollama":
             from llama_index.llms.ollama import Ollama
@@ -652,9 +679,13 @@ def _integration(settings: Settings, max_tokens: int, temperature: float) -> LLM
                           additional_kwargs={"num_predict": max_tokens})
         from llama_index.llms.openai_like import OpenAILike
     except ImportError as error:
-        raise ModelUnavailable(f"L'intégration pour ASSISTANT_LLM={settings.llm} n'est pas installée : relancez « make setup ».") from error
+        raise ModelUnavailable(
+            f"L'intégration pour ASSISTANT_LLM={settings.llm} n'est pas installée : relancez « make setup »."
+        ) from error
     if not settings.llm_url:
-        raise ModelUnavailable("ASSISTANT_LLM=openai-compatible demande ASSISTANT_LLM_URL (p. ex. http://localhost:8000/v1).")
+        raise ModelUnavailable(
+            "ASSISTANT_LLM=openai-compatible demande ASSISTANT_LLM_URL (p. ex. http://localhost:8000/v1)."
+        )
     # An explicit key, even a placeholder: left empty, the OpenAI client would read OPENAI_API_KEY
     # (Chainlit's CI mode sets a fake one) and send it to this server.
     return OpenAILike(model=settings.llm_model, api_base=settings.llm_url, api_key=settings.llm_api_key or "sans-cle",

@@ -249,7 +249,7 @@ def test_unknown_kind_is_refused_in_french(monkeypatch):
 def test_a_bad_number_is_reported_when_the_llm_is_requested(monkeypatch):
     monkeypatch.setenv("ASSISTANT_LLM_TIMEOUT", "deux minutes")
     current = settings()  # other commands still get their settings
-    assert current.llm_timeout == 180.0 and current.corpus_dir.is_dir()
+    assert current.llm_timeout == 300.0 and current.corpus_dir.is_dir()
     with pytest.raises(ModelUnavailable, match="ASSISTANT_LLM_TIMEOUT doit être un nombre positif.*« deux minutes »"):
         make_llm(current)
 
@@ -389,11 +389,12 @@ def test_real_model_streams_a_french_answer_token_by_token(local_llm):
 @pytest.mark.slow
 def test_real_model_is_loaded_once_and_completes(local_llm, real_model):
     assert isinstance(local_llm, LocalLLM) and local_llm.metadata.is_chat_model
-    assert (local_llm.threads, local_llm.context_window, local_llm.max_tokens, local_llm.temperature) == (1, 4096, 8, 0)
+    assert (local_llm.threads, local_llm.generation_threads, local_llm.context_window) == (1, 1, 4096)
+    assert (local_llm.max_tokens, local_llm.temperature) == (8, 0)
     again = make_llm(settings(), max_tokens=4)
     assert again.complete("Réponds par oui ou par non : Paris est-elle en France ?").text.strip()
     assert "Bruxelles" in local_llm.chat(QUESTION).message.content
-    assert [key for key in llm_module._RUNTIMES if key[0] == str(real_model)] == [(str(real_model), 4096, 1)]
+    assert [key for key in llm_module._RUNTIMES if key[0] == str(real_model)] == [(str(real_model), 4096, 1, 1)]
 
 
 @pytest.mark.slow
@@ -443,9 +444,8 @@ def test_real_model_streams_without_blocking_the_event_loop(local_llm):
 EXIT_DURING_GENERATION = """
 import sys
 from assistant.llm import LocalLLM
-llm = LocalLLM(model_path=sys.argv[1], threads=1, max_tokens=200)
-for response in llm.stream_complete("Écris un long poème sur la mer."):
-    break  # the generation goes on in its thread while the interpreter exits
+stream = LocalLLM(model_path=sys.argv[1], threads=1, max_tokens=300).stream_complete("Écris un long poème.")
+next(stream)  # the generation goes on in its thread, a token every ~0.1 s, while the interpreter exits
 print("sortie")
 """
 
@@ -453,6 +453,8 @@ print("sortie")
 @pytest.mark.slow
 def test_exiting_during_a_generation_is_clean(real_model):
     done = subprocess.run([sys.executable, "-c", EXIT_DURING_GENERATION, str(real_model)], capture_output=True,
-                          text=True, timeout=120, cwd=REPO_ROOT)
-    assert done.returncode == 0, done.stderr[-2000:]  # was: SIGSEGV / abort ("exception not rethrown")
+                          text=True, timeout=180, cwd=REPO_ROOT)
+    # Was: abort ("FATAL: exception not rethrown") or SIGSEGV, from a worker calling back into
+    # Python from llama.cpp while the interpreter was finalising.
+    assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "sortie"
