@@ -69,14 +69,17 @@ class ScriptedModel(BaseHTTPRequestHandler):
     def do_POST(self):
         self.rfile.read(int(self.headers["Content-Length"]))
         time.sleep(self.first_token_delay)
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.end_headers()
-        for word in DRAFT_WORDS:
-            self.chunk({"content": word}, None)
-            time.sleep(self.word_delay)
-        self.chunk({}, "stop")
-        self.wfile.write(b"data: [DONE]\n\n")
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for word in DRAFT_WORDS:
+                self.chunk({"content": word}, None)
+                time.sleep(self.word_delay)
+            self.chunk({}, "stop")
+            self.wfile.write(b"data: [DONE]\n\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the reader stopped the answer
 
     def chunk(self, delta, finish):
         event = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
@@ -238,6 +241,18 @@ def ask(page, question: str) -> float:
     return time.monotonic() - started
 
 
+def answered(page):
+    """The answer is complete: the run has ended (the stop button is the send button again),
+    so the thumbs belong to a finished run and will not be re-rendered under the click."""
+    page.get_by_text("Extraits des textes (cités mot pour mot)").last.wait_for()
+    page.locator("#chat-submit").wait_for()
+
+
+def in_messages(page, text: str):
+    """Messages only (with history on, the sidebar lists conversations by their first question)."""
+    return page.locator("[data-step-type]").filter(has_text=text)
+
+
 def side_panel(page, label: str):
     page.locator(".element-link", has_text=label).first.click()
     page.locator("#side-view-title", has_text=label).wait_for()
@@ -271,6 +286,7 @@ def test_passages_first_then_the_streamed_draft_and_a_citation_in_the_side_panel
     assert page.get_by_text(DRAFT_SENTENCE).count() == 0  # the model has not written yet
     page.get_by_text("Brouillon rédigé par le modèle local, à vérifier").wait_for()
     page.get_by_text("Sources du brouillon").wait_for(timeout=30_000)
+    answered(page)
     draft = page.get_by_text(DRAFT_SENTENCE)
     passages = page.get_by_text("Extraits des textes (cités mot pour mot)")
     assert draft.bounding_box()["y"] > passages.bounding_box()["y"]  # below the passages
@@ -292,6 +308,7 @@ def test_feedback_export_and_reload_restore_the_conversation(workshop_server, op
     log_in(page)
     ask(page, QUESTION_458TER)
     page.get_by_text("Sources du brouillon").wait_for(timeout=30_000)
+    answered(page)
 
     # Thumbs are shown (they vanish when the answer is not a child of the run: Chainlit #2079).
     page.locator(".negative-feedback-off").last.click()
@@ -332,6 +349,7 @@ def test_personal_data_is_announced_and_never_written(workshop_server, open_page
     ask(page, f"Mon usager {VALID_NATIONAL_NUMBER} : {QUESTION_458TER}")
     page.get_by_text("Votre message semble contenir un numéro de registre national").wait_for()
     page.get_by_text("Sources du brouillon").wait_for(timeout=30_000)
+    answered(page)
     # check_offline_and_private (at the end of the module) reads the server log and the database.
 
 
@@ -345,7 +363,24 @@ def test_a_second_participant_waits_for_the_model(workshop_server, open_page):
     first.get_by_text("Sources du brouillon").wait_for(timeout=30_000)
     second.get_by_text("Brouillon rédigé par le modèle local").last.wait_for()
     second.get_by_text("En attente…").wait_for(state="detached", timeout=30_000)
-    assert first.get_by_text("procureur du Roi un enfant en danger").count() == 0  # conversations stay apart
+    second.get_by_text("Sources du brouillon").wait_for(timeout=30_000)
+    answered(first)
+    answered(second)
+    assert in_messages(first, "procureur du Roi un enfant en danger").count() == 0  # conversations stay apart
+    assert in_messages(second, QUESTION_458TER).count() == 0
+
+
+def test_stopping_the_draft_is_said_in_french(workshop_server, open_page, monkeypatch):
+    monkeypatch.setattr(ScriptedModel, "first_token_delay", 10.0)  # time to press « stop »
+    page = open_page(workshop_server)
+    log_in(page)
+    ask(page, QUESTION_458TER)
+    page.get_by_text("Brouillon rédigé par le modèle local").wait_for()
+    page.click("#stop-button")
+    page.get_by_text("Réponse interrompue.").wait_for()
+    page.locator("#chat-submit").wait_for()
+    assert page.get_by_text("Task manually stopped").count() == 0
+    assert page.get_by_text("Extraits des textes (cités mot pour mot)").count() == 1  # the passages stay
 
 
 def test_several_participants_without_login_or_history(open_server, open_page, tmp_path, capsys):
@@ -359,9 +394,9 @@ def test_several_participants_without_login_or_history(open_server, open_page, t
     for page in pages:
         page.click("#chat-submit")
     for page, question in zip(pages, questions):
-        page.get_by_text("Extraits des textes (cités mot pour mot)").wait_for()
+        answered(page)
         for other in questions:
-            assert (page.get_by_text(other).count() > 0) == (other == question)
+            assert (in_messages(page, other).count() > 0) == (other == question)
     assert pages[0].locator(".element-link").count() > 0
     assert pages[0].get_by_text("Brouillon").count() == 0  # passages only by default
 
@@ -385,6 +420,10 @@ def test_answer_mode_setting_and_corpus_listing(open_server, open_page):
     page.get_by_text("(13 documents").wait_for()
     assert page.get_by_role("row").count() == 14  # a header and 13 documents
     assert page.get_by_role("cell", name="partiel", exact=True).count() == 11
+
+    ask(page, QUESTION_458TER)
+    ask(page, "Et pour un conseiller ?")  # a follow-up: the question understood is shown
+    page.get_by_text(f"Question comprise : {QUESTION_458TER} Et pour un conseiller ?").wait_for()
 
     page.click("#chat-settings-open-modal")
     page.click("#mode")
