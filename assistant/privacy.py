@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 from dataclasses import dataclass
 
 # Belgian national register number: YYMMDD (birth date) + 3-digit serial + 2-digit check (mod 97).
@@ -19,23 +20,26 @@ EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
 IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
 STREET_WORDS = (r"rue|avenue|av\.|boulevard|bd|chauss[ée]e|place|square|clos|all[ée]e|impasse|quai|chemin|"
                 r"dr[èe]ve|route|sentier|cit[ée]|r[ée]sidence|venelle|ruelle|faubourg|voie|parvis|esplanade")
-STREET_RE = re.compile(rf"\b(?:{STREET_WORDS})\s+(?:[\w'’-]+\s+){{0,5}}?\d{{1,4}}(?:\s?[a-zA-Z])?\b(?:\s*(?:bte|boîte|bt)\.?\s*\d+)?",
-                       re.IGNORECASE)
+STREET_RE = re.compile(rf"\b(?:{STREET_WORDS})\s+(?:[\w'’-]+\s+){{0,5}}?\d{{1,4}}(?:\s?[a-zA-Z])?\b"
+                       r"(?:\s*(?:bte|boîte|bt)\.?\s*\d+)?", re.IGNORECASE)
 # « …, 4000 Liège », « à 5000 Namur », « B-7000 Mons »: a bare « 2019 Numéros » is a year.
-POSTCODE_CITY_RE = re.compile(r"(?:(?<=, )|(?<=,)|(?<=à )|(?<=B-))[1-9]\d{3}\s+[A-ZÀ-Ý][a-zà-ÿ'-]+(?:[ -][A-ZÀ-Ý][a-zà-ÿ'-]+)*")
+POSTCODE_CITY_RE = re.compile(r"(?:(?<=, )|(?<=,)|(?<=à )|(?<=B-))[1-9]\d{3}\s+"
+                              r"[A-ZÀ-Ý][a-zà-ÿ'-]+(?:[ -][A-ZÀ-Ý][a-zà-ÿ'-]+)*")
 UPPER = "A-ZÀ-Ý"
 LOWER = "a-zà-ÿ"
 NAME_WORD = rf"[{UPPER}][{LOWER}'’-]+"
 # « Madame Dupont », « M. Jean Dupont », « Jean DUPONT », « Dupont Jean » after a word that
 # introduces a person (« l'usager Jean Dupont »).
-TITLED_NAME_RE = re.compile(rf"\b(?:Monsieur|Madame|Mademoiselle|Mme|Mlle|M\.|Mr|Dr|Docteur|Ma[îi]tre)\s+(?:{NAME_WORD}\s+)?"
+TITLE_WORDS = r"Monsieur|Madame|Mademoiselle|Mme|Mlle|M\.|Mr|Dr|Docteur|Ma[îi]tre"
+TITLED_NAME_RE = re.compile(rf"\b(?:{TITLE_WORDS})\s+(?:{NAME_WORD}\s+)?"
                             rf"(?:{NAME_WORD}|[{UPPER}]{{2,}})\b")
 UPPERCASE_NAME_RE = re.compile(rf"\b{NAME_WORD}\s+[{UPPER}]{{2,}}(?:[ -][{UPPER}]{{2,}})?\b")
 INTRODUCED_NAME_RE = re.compile(rf"\b(?:usager|usagère|bénéficiaire|client|cliente|patient|patiente|nommée?|appelée?|"
                                 rf"famille|enfant|fils|fille|mère|père|voisin|voisine|locataire|demandeur|demandeuse)\s+"
                                 rf"(?:{NAME_WORD})(?:\s+{NAME_WORD})?\b")
 # Upper-case words that are institutions, not people (« Jean CPAS » is not a name).
-NOT_SURNAMES = {"CPAS", "SAJ", "SPJ", "ONE", "SPF", "SPW", "AVIQ", "ONEM", "INAMI", "CSIL", "RGPD", "ASBL", "CAW", "PMS"}
+NOT_SURNAMES = {"CPAS", "SAJ", "SPJ", "ONE", "SPF", "SPW", "AVIQ", "ONEM", "INAMI", "CSIL", "RGPD", "ASBL", "CAW",
+                "PMS"}
 
 
 @dataclass(frozen=True)
@@ -145,15 +149,18 @@ def warning(findings: list[Finding]) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Masks personal data in every log record that passes through a handler."""
+    """Masks personal data in every log record that passes through a handler, tracebacks
+    included (an exception's message may quote what the user typed)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a malformed record: leave it to the handler
             return True
-        if find_personal_data(message):
-            record.msg, record.args = redact(message), None
+        if record.exc_info:
+            message += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
+            record.exc_info, record.exc_text = None, None
+        record.msg, record.args = redact(message), None
         return True
 
 

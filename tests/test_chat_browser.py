@@ -318,7 +318,8 @@ def test_feedback_export_and_reload_restore_the_conversation(workshop_server, op
     with sqlite3.connect(workshop_server.database) as connection:
         rated = connection.execute('SELECT f."value", f."comment", r."exchange" FROM feedbacks f '
                                    'JOIN rated_exchanges r ON r."forId" = f."forId"').fetchall()
-    assert [(value, comment) for value, comment, _ in rated] == [(0, "Il manque l'art. 458bis ; répondre à [e-mail masqué]")]
+    masked = "Il manque l'art. 458bis ; répondre à [e-mail masqué]"
+    assert [(value, comment) for value, comment, _ in rated] == [(0, masked)]
     assert json.loads(rated[0][2])["question"] == QUESTION_458TER
 
     page.get_by_role("button", name="Exporter la conversation").last.click()

@@ -9,9 +9,9 @@ import os
 import socket
 import subprocess
 import sys
+import tomllib
 
 import pytest
-import tomllib
 
 from assistant import chat_config, chat_server, feedback
 from assistant.config import settings
@@ -28,7 +28,8 @@ def test_app_root_is_prepared_from_the_shipped_files():
     assert config["UI"]["language"] == "fr-FR" and config["features"]["spontaneous_file_upload"]["enabled"] is False
     french = json.loads((chat_server.CHAT_FILES / "fr-FR.json").read_text(encoding="utf-8"))
     for language in ("fr-FR", "fr", "en-US"):
-        assert json.loads((root / ".chainlit" / "translations" / f"{language}.json").read_text(encoding="utf-8")) == french
+        translation = root / ".chainlit" / "translations" / f"{language}.json"
+        assert json.loads(translation.read_text(encoding="utf-8")) == french
     assert "ne donne pas d'avis juridique" in (root / "chainlit.md").read_text(encoding="utf-8").replace("**", "")
     assert json.loads((root / "public" / "theme.json").read_text(encoding="utf-8"))["custom_fonts"] == []
     assert (root / "public" / "assistant.js").exists() and (root / "public" / "assistant.css").exists()
@@ -56,7 +57,8 @@ def test_page_asks_nothing_from_the_internet():
     page = ('<html lang="en"><link rel="preconnect" href="https://fonts.googleapis.com" />\n<link\n rel="stylesheet"\n'
             ' href="https://cdn.jsdelivr.net/npm/katex@0.16.22/dist/katex.min.css"\n/>'
             '<link rel="stylesheet" href="/public/assistant.css"></html>')
-    assert chat_server.offline_french_page(page) == '<html lang="fr">\n<link rel="stylesheet" href="/public/assistant.css"></html>'
+    kept = '<html lang="fr">\n<link rel="stylesheet" href="/public/assistant.css"></html>'
+    assert chat_server.offline_french_page(page) == kept
 
 
 def test_export_feedback_command(capsys, tmp_path):

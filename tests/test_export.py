@@ -7,10 +7,17 @@ from datetime import datetime
 import pytest
 
 from assistant import export
+from assistant.corpus import Corpus
+from tests.conftest import CORPUS_DIR
 from tests.test_privacy import VALID_NATIONAL_NUMBER
-from tests.test_ui import QUESTION, corpus, make_reply  # noqa: F401 (fixture)
+from tests.test_ui import QUESTION, make_reply
 
 pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    return Corpus.load(CORPUS_DIR)
 
 
 def test_exchange_record_masks_personal_data_and_keeps_the_answer(corpus):
@@ -26,7 +33,8 @@ def test_exchange_record_masks_personal_data_and_keeps_the_answer(corpus):
 def test_conversation_markdown_has_questions_passages_and_sources(corpus):
     first = export.exchange_record(make_reply(corpus), "extractive")
     follow = export.exchange_record(
-        make_reply(corpus, "Et pour un conseiller ?", "code-penal-1867:art-458", standalone=f"{QUESTION} Et pour un conseiller ?"),
+        make_reply(corpus, "Et pour un conseiller ?", "code-penal-1867:art-458",
+                   standalone=f"{QUESTION} Et pour un conseiller ?"),
         "extractive")
     markdown = export.conversation_markdown([first, follow], corpus, datetime(2026, 11, 27, 14, 5))
     assert markdown.startswith("# Conversation avec l'assistant « secret professionnel » — 27 novembre 2026, 14:05")

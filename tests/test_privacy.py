@@ -106,3 +106,21 @@ def test_logs_never_hold_the_personal_data():
     assert VALID_NATIONAL_NUMBER not in logged and "jean@example.be" not in logged
     assert "[numéro national masqué]" in logged
     assert sum(isinstance(f, privacy.RedactingFilter) for f in handler.filters) == 1
+
+
+def test_tracebacks_in_logs_are_masked_too():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(privacy.RedactingFilter())
+    logger = logging.getLogger("tests.privacy.traceback")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        raise ValueError(f"question illisible : {VALID_NATIONAL_NUMBER}")
+    except ValueError:
+        logger.error("erreur dans on_message", exc_info=True)
+    finally:
+        logger.removeHandler(handler)
+    logged = stream.getvalue()
+    assert "Traceback" in logged and "ValueError: question illisible : [numéro national masqué]" in logged
+    assert VALID_NATIONAL_NUMBER not in logged

@@ -148,7 +148,8 @@ def test_starters_file_chosen_by_environment_and_broken_entries_reported(tmp_pat
 
 
 def test_starters_file_missing_or_invalid(tmp_path):
-    assert ui.load_starters(tmp_path / "absent.yaml")[1] == [f"{tmp_path / 'absent.yaml'} : fichier des questions de départ introuvable"]
+    missing = tmp_path / "absent.yaml"
+    assert ui.load_starters(missing)[1] == [f"{missing} : fichier des questions de départ introuvable"]
     bad = tmp_path / "bad.yaml"
     bad.write_text("- titre: [\n", encoding="utf-8")
     starters, problems = ui.load_starters(bad)
