@@ -19,7 +19,7 @@ from llama_index.core import Settings as LlamaSettings
 from llama_index.core.base.llms.types import ChatMessage
 
 from assistant import llm as llm_module
-from assistant.config import MODEL_FILENAME, REPO_ROOT, Settings, settings
+from assistant.config import MODEL_FILENAME, REPO_ROOT, settings
 from assistant.llm import (
     QWEN_CODER_1_5B,
     DisabledLLM,
@@ -361,12 +361,7 @@ def test_unreachable_ollama_is_a_french_failure(monkeypatch):
 
 # -- the real local model (joined once per session, loaded once per process) -------------------
 
-@pytest.fixture(scope="session")
-def real_model(tmp_path_factory) -> Path:
-    """The real model, joined and verified once for the whole session (≈ 4 s, 1.1 GB)."""
-    folder = tmp_path_factory.mktemp("modele")
-    return ensure_model(Settings(home=folder, corpus_dir=REPO_ROOT / "corpus", index_dir=folder / "index",
-                                 model_path=folder / MODEL_FILENAME))
+# `real_model` (tests/conftest.py): joined once for the whole session, shared with test_generate.
 
 
 @pytest.fixture
