@@ -18,11 +18,13 @@ import sys
 import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
+
+from tests.sse import ChatCompletionStream
 
 from assistant import chat_config
 
@@ -60,7 +62,7 @@ sys.exit(main(sys.argv[1:]))
 
 # -- the scripted model server -------------------------------------------------------------------
 
-class ScriptedModel(BaseHTTPRequestHandler):
+class ScriptedModel(ChatCompletionStream):
     """/v1/chat/completions in the streaming protocol: a pause (the model reading its prompt), then
     one word at a time."""
 
@@ -81,14 +83,6 @@ class ScriptedModel(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the reader stopped the answer
 
-    def chunk(self, delta, finish):
-        event = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
-                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-        self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
-        self.wfile.flush()
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture(scope="module")

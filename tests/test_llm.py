@@ -11,10 +11,12 @@ import textwrap
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.sse import ChatCompletionStream
 from llama_index.core import Settings as LlamaSettings
 from llama_index.core.base.llms.types import ChatMessage
 
@@ -282,7 +284,7 @@ def test_global_llm_refuses_instead_of_becoming_openai(monkeypatch):
 
 # -- server backends, against servers on the loopback ------------------------------------------
 
-class OpenAICompatibleServer(BaseHTTPRequestHandler):
+class OpenAICompatibleServer(ChatCompletionStream):
     """Answers /v1/chat/completions in the streaming protocol, word by word, after `delay` s."""
 
     reply = ["Bruxelles", " est", " la", " capitale", "."]
@@ -301,14 +303,6 @@ class OpenAICompatibleServer(BaseHTTPRequestHandler):
         self.chunk({}, "stop")
         self.wfile.write(b"data: [DONE]\n\n")
 
-    def chunk(self, delta, finish):
-        event = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
-                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-        self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
-        self.wfile.flush()
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
