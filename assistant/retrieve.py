@@ -110,7 +110,8 @@ class Retriever:
             return {name: [] for name in [*self.embeddings, "bm25"]}, 0.0, None
         n = self.settings.candidates
         # Every list is computed even for one-list systems: abstention reads their top scores.
-        text = {name: self._query_for(name, query) for name in [*self.embeddings, "bm25"]}
+        expanded = expand(query)  # once per question, whichever lists use it
+        text = {name: self._query_for(name, query, expanded) for name in [*self.embeddings, "bm25"]}
         lists = {name: self.index.dense(name, model.get_query_embedding(text[name]), n)
                  for name, model in self.embeddings.items()}
         # Abstention reads how close the question *as asked* comes to the corpus: the frame
@@ -122,9 +123,9 @@ class Retriever:
         lists["bm25"] = self.index.lexical(text["bm25"], n)
         return lists, (closest[0][1] if closest else 0.0), asked
 
-    def _query_for(self, name: str, query: str) -> str:
+    def _query_for(self, name: str, query: str, expanded: str) -> str:
         if name in self.settings.lexicon:
-            query = expand(query)
+            query = expanded
         return f"{self.settings.frame} {query}".strip() if name in self.settings.framed else query
 
     def _fuse(self, chunk_lists: dict, named: frozenset = frozenset()) -> list[Hit]:
