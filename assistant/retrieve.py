@@ -112,13 +112,15 @@ class Retriever:
         # Every list is computed even for one-list systems: abstention reads their top scores.
         expanded = expand(query)  # once per question, whichever lists use it
         text = {name: self._query_for(name, query, expanded) for name in [*self.embeddings, "bm25"]}
-        lists = {name: self.index.dense(name, model.get_query_embedding(text[name]), n)
-                 for name, model in self.embeddings.items()}
         # Abstention reads how close the question *as asked* comes to the corpus: the frame
-        # pulls every question (even a recipe) towards the secrecy articles. USE is cheap
-        # (≈ 3 ms a question); without it, e5 is asked a second time.
+        # pulls every question (even a recipe) towards the secrecy articles. The judge (USE,
+        # cheap) embeds both texts in one call; without USE, e5 is asked a second time.
         judge = self.judge_model
-        asked = self.embeddings[judge].get_query_embedding(query)
+        vectors = {name: [text[name]] for name in self.embeddings}
+        vectors[judge].append(query)
+        vectors = {name: model.get_query_embeddings(vectors[name]) for name, model in self.embeddings.items()}
+        lists = {name: self.index.dense(name, vectors[name][0], n) for name in self.embeddings}
+        asked = vectors[judge][-1]
         closest = self.index.dense(judge, asked, 1)
         lists["bm25"] = self.index.lexical(text["bm25"], n)
         return lists, (closest[0][1] if closest else 0.0), asked
