@@ -51,33 +51,73 @@ def default_factory():
 
 
 class GenerationGate:
-    """One model generation at a time; the others wait their turn and are told so."""
+    """One model generation at a time, first come first served. The waiting are told their
+    place in the queue, and told again each time it moves (a participant who leaves, an answer
+    finished), each in its own task so that Chainlit updates the right conversation."""
 
     def __init__(self):
-        self._lock = asyncio.Lock()
-        self.waiting = 0
+        self._busy = False
+        self._queue: list[_Waiter] = []
 
     @property
     def busy(self) -> bool:
-        return self._lock.locked()
+        return self._busy
+
+    @property
+    def waiting(self) -> int:
+        return len(self._queue)
 
     @asynccontextmanager
     async def turn(self, on_wait: Callable[[int], Awaitable[None]] | None = None):
-        """`on_wait(position)` is awaited first when someone else is generating."""
-        if self._lock.locked():
-            self.waiting += 1
-            try:
-                if on_wait:
-                    await on_wait(self.waiting)
-                await self._lock.acquire()
-            finally:
-                self.waiting -= 1
+        """`on_wait(position)` is awaited while others are ahead: position 1 = the next turn."""
+        if self._busy or self._queue:
+            await self._wait(on_wait)
         else:
-            await self._lock.acquire()
+            self._busy = True
         try:
             yield
         finally:
-            self._lock.release()
+            self._release()
+
+    async def _wait(self, on_wait) -> None:
+        waiter, told = _Waiter(), None
+        self._queue.append(waiter)
+        try:
+            while True:
+                waiter.moved.clear()
+                if waiter.granted:
+                    return
+                position = self._queue.index(waiter) + 1
+                if on_wait and position != told:
+                    told = position
+                    await on_wait(position)
+                await waiter.moved.wait()
+        except BaseException:  # cancelled (« stop », a closed page): leave the queue or pass the turn on
+            if waiter.granted:
+                self._release()
+            else:
+                self._queue.remove(waiter)
+                self._moved()
+            raise
+
+    def _release(self) -> None:
+        if self._queue:
+            first = self._queue.pop(0)
+            first.granted = True  # handed over: the gate stays busy
+            first.moved.set()
+        else:
+            self._busy = False
+        self._moved()
+
+    def _moved(self) -> None:
+        for waiter in self._queue:
+            waiter.moved.set()
+
+
+class _Waiter:
+    def __init__(self):
+        self.granted = False
+        self.moved = asyncio.Event()
 
 
 _DONE = object()

@@ -51,8 +51,68 @@ def test_generations_take_turns_and_the_waiting_are_told():
 
     log, told, gate = asyncio.run(scenario())
     assert log == ["A début", "A fin", "B début", "B fin", "C début", "C fin"]
-    assert told == [("B", 1), ("C", 2)]
+    assert told == [("B", 1), ("C", 2), ("C", 1)]  # C is told again when its place moves
     assert not gate.busy and gate.waiting == 0
+
+
+def test_a_participant_who_leaves_the_queue_moves_the_others_up_and_never_blocks_it():
+    async def scenario():
+        gate, log, told = serving.GenerationGate(), [], []
+        release_a = asyncio.Event()
+
+        async def generate(name: str, hold: asyncio.Event | None = None):
+            async def on_wait(position: int):
+                told.append((name, position))
+
+            async with gate.turn(on_wait):
+                log.append(name)
+                if hold:
+                    await hold.wait()
+
+        a = asyncio.create_task(generate("A", release_a))
+        await asyncio.sleep(0)
+        b, c, d = (asyncio.create_task(generate(n)) for n in "BCD")
+        await asyncio.sleep(0.01)
+        assert gate.waiting == 3 and told == [("B", 1), ("C", 2), ("D", 3)]
+        c.cancel()  # C closes the page while waiting: D moves up
+        await asyncio.sleep(0.01)
+        assert told[-1] == ("D", 2) and gate.waiting == 2
+        release_a.set()
+        await asyncio.gather(a, b, d)
+        granted = asyncio.create_task(generate("E"))  # the gate is free again: no wait, no notice
+        await granted
+        return log, told, gate, c
+
+    log, told, gate, c = asyncio.run(scenario())
+    assert log == ["A", "B", "D", "E"] and c.cancelled()
+    assert ("D", 1) in told and not any(name == "E" for name, _ in told)
+    assert not gate.busy and gate.waiting == 0
+
+
+def test_a_turn_granted_to_a_cancelled_waiter_passes_to_the_next():
+    async def scenario():
+        gate, log = serving.GenerationGate(), []
+        hold = asyncio.Event()
+
+        async def generate(name: str, wait_for: asyncio.Event | None = None):
+            async with gate.turn():
+                log.append(name)
+                if wait_for:
+                    await wait_for.wait()
+
+        a = asyncio.create_task(generate("A", hold))
+        await asyncio.sleep(0)
+        b = asyncio.create_task(generate("B"))
+        c = asyncio.create_task(generate("C"))
+        await asyncio.sleep(0.01)
+        hold.set()
+        await a  # the turn is handed to B, which is cancelled before it runs
+        b.cancel()
+        await asyncio.gather(b, c, return_exceptions=True)
+        return log, gate
+
+    log, gate = asyncio.run(scenario())
+    assert log == ["A", "C"] and not gate.busy and gate.waiting == 0
 
 
 def test_stream_in_thread_keeps_the_event_loop_free():
