@@ -58,18 +58,18 @@ def test_generations_take_turns_and_the_waiting_are_told():
 def test_a_participant_who_leaves_the_queue_moves_the_others_up_and_never_blocks_it():
     async def scenario():
         gate, log, told = serving.GenerationGate(), [], []
-        release_a = asyncio.Event()
+        holds = {name: asyncio.Event() for name in "AB"}
 
-        async def generate(name: str, hold: asyncio.Event | None = None):
+        async def generate(name: str):
             async def on_wait(position: int):
                 told.append((name, position))
 
             async with gate.turn(on_wait):
                 log.append(name)
-                if hold:
-                    await hold.wait()
+                if name in holds:
+                    await holds[name].wait()
 
-        a = asyncio.create_task(generate("A", release_a))
+        a = asyncio.create_task(generate("A"))
         await asyncio.sleep(0)
         b, c, d = (asyncio.create_task(generate(n)) for n in "BCD")
         await asyncio.sleep(0.01)
@@ -77,7 +77,10 @@ def test_a_participant_who_leaves_the_queue_moves_the_others_up_and_never_blocks
         c.cancel()  # C closes the page while waiting: D moves up
         await asyncio.sleep(0.01)
         assert told[-1] == ("D", 2) and gate.waiting == 2
-        release_a.set()
+        holds["A"].set()
+        await asyncio.sleep(0.01)
+        assert log == ["A", "B"] and told[-1] == ("D", 1)
+        holds["B"].set()
         await asyncio.gather(a, b, d)
         granted = asyncio.create_task(generate("E"))  # the gate is free again: no wait, no notice
         await granted
@@ -94,21 +97,20 @@ def test_a_turn_granted_to_a_cancelled_waiter_passes_to_the_next():
         gate, log = serving.GenerationGate(), []
         hold = asyncio.Event()
 
-        async def generate(name: str, wait_for: asyncio.Event | None = None):
+        async def generate(name: str):
             async with gate.turn():
                 log.append(name)
-                if wait_for:
-                    await wait_for.wait()
+                if name == "A":
+                    await hold.wait()
+                    b.cancel()  # B closes its page just as its turn comes: it never runs
 
-        a = asyncio.create_task(generate("A", hold))
+        a = asyncio.create_task(generate("A"))
         await asyncio.sleep(0)
         b = asyncio.create_task(generate("B"))
         c = asyncio.create_task(generate("C"))
         await asyncio.sleep(0.01)
         hold.set()
-        await a  # the turn is handed to B, which is cancelled before it runs
-        b.cancel()
-        await asyncio.gather(b, c, return_exceptions=True)
+        await asyncio.gather(a, b, c, return_exceptions=True)
         return log, gate
 
     log, gate = asyncio.run(scenario())
