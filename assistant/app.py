@@ -17,7 +17,7 @@ from chainlit.input_widget import Select
 from assistant import chat_config, chat_server, export, feedback, privacy, serving, ui
 from assistant.chat import rewrite_mode
 from assistant.config import settings
-from assistant.engine import CorpusInvalid, IndexUnavailable, default_mode
+from assistant.engine import CorpusInvalid, IndexUnavailable, InvalidQuestion, clean_question, default_mode
 
 log = logging.getLogger("assistant.chat")
 SETTINGS = settings()
@@ -38,8 +38,10 @@ def guarded(handler):
     async def wrapper(*args, **kwargs):
         try:
             return await handler(*args, **kwargs)
+        except InvalidQuestion as error:  # the message never repeats what was typed
+            await cl.Message(content=f"Message refusé : {error}", author=AUTHOR).send()
         except (CorpusInvalid, IndexUnavailable) as error:
-            await cl.Message(content=f"L'assistant n'a pas pu démarrer : {error}", author=AUTHOR).send()
+            await cl.Message(content=f"L'assistant ne peut pas répondre : {error}", author=AUTHOR).send()
         except Exception as error:
             log.error("erreur dans %s : %s", handler.__name__, error.__class__.__name__, exc_info=True)
             await cl.Message(content=ui.ERROR_TEXT, author=AUTHOR).send()
@@ -174,7 +176,7 @@ def current_mode() -> str:
 @cl.on_message
 @guarded
 async def on_message(message: cl.Message):
-    text = message.content
+    text = clean_question(message.content)  # empty, too long, unreadable: refused in French
     findings = privacy.find_personal_data(text)
     if findings:
         await cl.Message(content=privacy.warning(findings), author=AUTHOR).send()

@@ -185,12 +185,13 @@ def make_assistant():
 def ask_command(args) -> int:
     from . import engine
 
-    question = clean_question(args.question)
-    if not 1 <= args.k <= 50:
-        raise UsageError("--k doit être compris entre 1 et 50.")
+    try:  # refused before minutes of loading, exit code 2
+        question, k = engine.clean_question(args.question), engine.check_k(args.k)
+    except engine.InvalidQuestion as error:
+        raise UsageError(str(error)) from None
     mode = args.mode or engine.default_mode()
     assistant = make_assistant()
-    reply = assistant.prepare(question, k=args.k)
+    reply = assistant.prepare(question, k=k)
     if args.json:
         for _ in assistant.stream_draft(reply) if mode == "generative" else ():
             pass
@@ -241,16 +242,6 @@ def reply_json(reply) -> dict:
                         "warnings": verification.warnings() if verification else [],
                         "first_token_ms": round(draft.first_token_ms), "total_ms": round(draft.total_ms)}
     return out
-
-
-def clean_question(question: str) -> str:
-    """Refuse what cannot be a question, with a French reason (exit code 2)."""
-    text = "".join(c for c in question if c in "\n\t" or ord(c) >= 32).strip()
-    if not text:
-        raise UsageError("la question est vide.")
-    if len(text) > 4000:
-        raise UsageError("la question est trop longue (4 000 caractères au plus).")
-    return text
 
 
 def eval_command(args) -> int:

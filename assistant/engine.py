@@ -4,6 +4,7 @@ CLI and the chat UI (no logic duplicated in either shell)."""
 from __future__ import annotations
 
 import os
+import unicodedata
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -13,7 +14,7 @@ from .config import Settings, settings as current_settings
 from .corpus import Corpus
 from .embeddings import make_embeddings
 from .index import IndexBuilder, IndexUnavailable, LiveIndex
-from .retrieve import Retrieval, Retriever
+from .retrieve import Retrieval, Retriever, strip_injection
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -21,6 +22,40 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 class CorpusInvalid(Exception):
     """The corpus has problems; the message lists them (French)."""
+
+
+class InvalidQuestion(ValueError):
+    """A question or setting that cannot be answered (empty, too long, unreadable); French message."""
+
+
+MAX_QUESTION_CHARS = 4000
+MAX_K = 50
+
+
+def clean_question(question: str) -> str:
+    """The question as text to search: control and invisible format characters out (NUL, escape
+    sequences, bidi overrides, zero-width spaces), NFC; refused with a French reason when nothing
+    readable is left, when it is too long, or when it holds bytes that were not UTF-8."""
+    if not isinstance(question, str):
+        raise InvalidQuestion("la question doit être un texte.")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in question):  # undecodable bytes (surrogateescape)
+        raise InvalidQuestion("la question contient des octets qui ne sont pas du texte UTF-8 valide : "
+                              "vérifiez l'encodage du terminal ou du fichier (UTF-8 attendu).")
+    text = "".join(c for c in unicodedata.normalize("NFC", question)
+                   if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf")).strip()
+    if not text:
+        raise InvalidQuestion("la question est vide.")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise InvalidQuestion(f"la question est trop longue ({len(text):,} caractères ; "
+                              "4 000 au plus).".replace(",", " "))
+    return text
+
+
+def check_k(k) -> int:
+    """How many units to keep: a whole number from 1 to 50."""
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise InvalidQuestion(f"--k doit être compris entre 1 et {MAX_K}.")
+    return k
 
 
 @dataclass
@@ -68,7 +103,9 @@ class Assistant:
         return reply
 
     def prepare(self, question: str, history: list[dict] | None = None, k: int = 10) -> Reply:
-        """Retrieval and the verbatim passages: what the reader sees at once."""
+        """Retrieval and the verbatim passages: what the reader sees at once. A question that
+        cannot be read raises InvalidQuestion (French message)."""
+        question, k = clean_question(question), check_k(k)
         standalone = self.rewrite(question, history)
         retrieval = self.retriever.retrieve(standalone, k)
         return Reply(question, standalone, retrieval, self.answerer.answer(retrieval, standalone), self.corpus)
@@ -94,7 +131,9 @@ class Assistant:
         if llm is None:
             answer.draft.failure = self._llm_problem
             return
-        yield from GenerativeAnswerer(self.corpus, llm, self.verifier()).stream(reply.standalone, answer, answer.draft)
+        # The model gets the question without the sentences that try to change its rules.
+        question = strip_injection(reply.standalone) or reply.standalone
+        yield from GenerativeAnswerer(self.corpus, llm, self.verifier()).stream(question, answer, answer.draft)
 
     def verifier(self):
         """Built once: it weighs words by their rarity over the whole corpus."""
@@ -151,4 +190,5 @@ def build_index(settings: Settings, corpus: Corpus | None = None, embeddings: di
     return builder.build(corpus, force=force)
 
 
-__all__ = ["Assistant", "Reply", "CorpusInvalid", "IndexUnavailable", "build_index"]
+__all__ = ["Assistant", "Reply", "CorpusInvalid", "IndexUnavailable", "InvalidQuestion", "build_index",
+           "clean_question"]
