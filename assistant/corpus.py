@@ -22,7 +22,11 @@ JURISDICTIONS = {"fédéral", "Région wallonne", "Communauté française", "Com
 REQUIRED = ["id", "title", "label", "kind", "jurisdiction", "date", "sources", "complete"]
 OPTIONAL = [
     "version", "in_force", "missing", "replaced_by", "replaced_on", "replaced_note", "aliases", "description",
+    "provenance",
 ]
+# Written by `assistant corpus add`: which file the text was taken from, and when.
+PROVENANCE_KEYS = {"file", "sha256", "format", "pages", "added", "command"}
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 UNIT_ATTRIBUTES = {"title", "note", "partial"}
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 DOC_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -269,6 +273,8 @@ def check_meta(name: str, path: Path, meta: dict, problems: list[Problem]) -> No
     if meta.get("complete") is False and not meta.get("missing"):
         report("missing", "document partiel : dites ce qui manque dans « missing »")
     check_sources(meta.get("sources"), report)
+    if meta.get("provenance") is not None:
+        check_provenance(meta["provenance"], lambda message: report("provenance", message))
     aliases = meta.get("aliases")
     if aliases is not None and not (isinstance(aliases, list) and all(isinstance(a, str) for a in aliases)):
         report("aliases", "« aliases » doit être une liste de textes")
@@ -297,6 +303,24 @@ def check_sources(sources, report) -> None:
         url = source.get("url") if isinstance(source, dict) else None
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             report("sources", f"source sans adresse http(s) valide : {source!r}")
+
+
+def check_provenance(provenance, report) -> None:
+    """`provenance: {file, sha256, added, format, pages, command}` as `corpus add` writes it."""
+    if not isinstance(provenance, dict):
+        report("« provenance » doit être une liste de champs (file, sha256, added…)")
+        return
+    unknown = sorted(set(provenance) - PROVENANCE_KEYS)
+    if unknown:
+        report(f"champ inconnu dans « provenance » : {', '.join(unknown)} (admis : {', '.join(sorted(PROVENANCE_KEYS))})")
+    if not isinstance(provenance.get("file"), str) or not provenance["file"]:
+        report("« provenance.file » : nom du fichier d'origine manquant")
+    if not SHA256_RE.match(str(provenance.get("sha256", ""))):
+        report("« provenance.sha256 » : empreinte SHA-256 invalide (64 caractères hexadécimaux)")
+    if not valid_date(str(provenance.get("added", ""))):
+        report("« provenance.added » : date d'ajout invalide (format AAAA-MM-JJ)")
+    else:
+        provenance["added"] = str(provenance["added"])
 
 
 def read_units(name: str, doc_id: str, lines: list[str], start: int, problems: list[Problem]) -> list[Unit]:
