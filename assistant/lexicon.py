@@ -11,6 +11,7 @@ import yaml
 from .references import fold
 
 LEXICON_FILE = Path(__file__).with_name("lexicon.yaml")
+ACRONYMS_FILE = Path(__file__).with_name("acronyms.yaml")
 
 
 @lru_cache(maxsize=4)
@@ -35,3 +36,18 @@ def expand(question: str) -> str:
     """The question followed by the legal words it evokes (unchanged when none)."""
     terms = legal_terms(question)
     return f"{question} ({'; '.join(terms)})" if terms else question
+
+
+@lru_cache(maxsize=4)
+def load_acronyms(path: Path = ACRONYMS_FILE) -> tuple[re.Pattern, dict[str, str]]:
+    """One pattern matching every acronym as a whole upper-case word, and their meanings."""
+    meanings = {str(k): str(v) for k, v in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items()}
+    longest_first = sorted(meanings, key=len, reverse=True)  # CSIL-R before CSIL
+    pattern = re.compile(rf"(?<![\w-])(?:{'|'.join(map(re.escape, longest_first))})(?![\w-])")
+    return pattern, meanings
+
+
+def spell_out(question: str) -> str:
+    """The question with each known acronym followed by its meaning: "RIS (revenu d'intégration sociale)"."""
+    pattern, meanings = load_acronyms()
+    return pattern.sub(lambda m: f"{m.group(0)} ({meanings[m.group(0)]})", question)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from .corpus import Corpus
 from .index import LiveIndex
-from .lexicon import expand
+from .lexicon import expand, spell_out
 from .references import alias_table, named_documents
 from .scope import ScopeGuard
 from .references import fold as fold_name
@@ -90,12 +90,13 @@ class Retriever:
 
     def retrieve(self, question: str, k: int = 10) -> Retrieval:
         started = time.perf_counter()
-        query = strip_injection(question)
+        stripped = strip_injection(question)
+        query = spell_out(stripped)
         lists, as_asked, asked = self._search(query)
         ranked = self._fuse(lists, frozenset(named_documents(query, self.aliases)))
         signal = {name: (hits[0][1] if hits else 0.0) for name, hits in lists.items()}
         signal["as_asked"] = as_asked
-        signal["injection"] = query != question
+        signal["injection"] = stripped != question
         hits = self._expand(ranked)[:k]
         signal["missing"] = missing_article(query, self.corpus, self.aliases)
         if asked is not None and self.scope is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.lexicon import LEXICON_FILE, expand, legal_terms, load_lexicon
+from assistant.lexicon import LEXICON_FILE, expand, legal_terms, load_lexicon, spell_out
 
 pytestmark = pytest.mark.unit
 
@@ -51,3 +51,16 @@ def test_custom_lexicon_file(tmp_path):
     path.write_text("- words: [toubib*]\n  legal: médecin\n", encoding="utf-8")
     [(pattern, legal)] = load_lexicon(path)
     assert legal == "médecin" and pattern.search("les toubibs") and not pattern.search("tout")
+
+
+def test_spell_out_follows_each_known_acronym_with_its_meaning():
+    text = spell_out("C'est combien le RIS ? Le SAJ et l'AS du CPAS en parlent.")
+    assert "RIS (revenu d'intégration sociale)" in text
+    assert "SAJ (service de l'aide à la jeunesse)" in text
+    assert "AS (assistant social)" in text
+
+
+def test_spell_out_leaves_lower_case_words_and_longer_words_alone():
+    # "as" (avoir) and "ONEMPLOI" are not the acronyms AS and ONEM.
+    question = "Tu as vu ONEMPLOI et la CSIL-R ?"
+    assert spell_out(question) == question

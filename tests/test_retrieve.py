@@ -215,3 +215,9 @@ def test_topical_prior_ignores_bulk_references():
     assert with_bulk["code-penal-1867:art-140septies"] > with_bulk["code-penal-1867:art-458bis"]
     assert without.get("code-penal-1867:art-140septies", 0) < without["code-penal-1867:art-458bis"]
     assert without["code-penal-1867:art-458ter"] == max(without.values())  # specific references still count
+
+
+def test_spelled_out_acronyms_are_not_taken_for_an_injection(hybrid):
+    retrieval = hybrid.retrieve("L'AS du CPAS peut-elle parler au SAJ ?", 10)
+    assert retrieval.signal["injection"] is False
+    assert retrieval.question == "L'AS du CPAS peut-elle parler au SAJ ?"
