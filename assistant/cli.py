@@ -66,6 +66,27 @@ def build_parser() -> argparse.ArgumentParser:
     justel.add_argument("--stats", action="store_true", help="compter les mots hors lexique avant et après réparation")
     justel.set_defaults(handler=corpus_import_justel)
 
+    add = corpus_commands.add_parser(
+        "add", help="ajouter ou remplacer un texte officiel (PDF, page web HTML, DOCX, texte)",
+        description="Lit le fichier, découpe les articles (« Art. 1er. », « Article 3. ») ou, pour une circulaire, "
+                    "les sections numérotées, et écrit corpus/ID.md à relire. L'index en service ne change pas : "
+                    "publiez ensuite avec « assistant corpus update ». Codes de sortie : 0 fichier écrit, "
+                    "2 fichier refusé (rien n'est écrit).")
+    add.add_argument("file", type=Path, help="le fichier officiel : .pdf, .html/.htm, .docx ou .txt (UTF-8)")
+    add.add_argument("--id", required=True, help="id du document, p. ex. circulaire-2022-06-02")
+    add.add_argument("--replace", action="store_true",
+                     help="remplacer le document qui porte déjà cet id (p. ex. un texte partiel par le texte complet)")
+    add.add_argument("--title", help="intitulé officiel")
+    add.add_argument("--label", help="nom court pour les citations (défaut : l'intitulé)")
+    add.add_argument("--kind", help="nature : " + ", ".join(sorted(corpus_module.KINDS)))
+    add.add_argument("--jurisdiction", help="niveau de pouvoir : " + ", ".join(sorted(corpus_module.JURISDICTIONS)))
+    add.add_argument("--date", help="date officielle AAAA-MM-JJ")
+    add.add_argument("--version", help="« version à jour au » (consolidation), AAAA-MM-JJ")
+    add.add_argument("--in-force", dest="in_force", help="entrée en vigueur, AAAA-MM-JJ")
+    add.add_argument("--source", action="append", default=[], help="adresse officielle (répétable)")
+    add.add_argument("--partial", metavar="CE_QUI_MANQUE", help="le texte est partiel : dites ce qui manque")
+    add.set_defaults(handler=corpus_add)
+
     index = commands.add_parser("index", help="index de recherche")
     index_commands = index.add_subparsers(parser_class=FrenchArgumentParser, metavar="action")
     build = index_commands.add_parser("build", help="construire ou mettre à jour l'index (incrémental)")
@@ -157,6 +178,21 @@ def corpus_import_justel(args) -> int:
     except importer.ImportFailure as error:
         raise UsageError(str(error)) from None
     print(result)
+    return 0
+
+
+def corpus_add(args) -> int:
+    from .sources.adder import CorpusAdder, DocumentInfo
+    from .sources.importer import ImportFailure
+
+    current = settings()
+    info = DocumentInfo(args.id, args.title, args.label, args.kind, args.jurisdiction, args.date, args.version,
+                        args.in_force, args.source, args.partial)
+    try:
+        result = CorpusAdder(current.corpus_dir, current.home / "corpus-backups").add(args.file, info, args.replace)
+    except ImportFailure as error:
+        raise UsageError(f"{error}\nLe corpus et l'index en service sont inchangés.") from None
+    print(result.summary())
     return 0
 
 
