@@ -204,6 +204,7 @@ class BuildReport:
     embedded: int
     seconds: float
     switched: bool
+    pointer: dict | None = None  # the new version's description (written to current.json when switched)
 
     def summary(self) -> str:
         if not self.switched:
@@ -228,7 +229,9 @@ class IndexBuilder:
     def models(self) -> dict[str, str]:
         return {name: model.model_name for name, model in self.embeddings.items()}
 
-    def build(self, corpus: Corpus, force: bool = False) -> BuildReport:
+    def build(self, corpus: Corpus, force: bool = False, switch: bool = True) -> BuildReport:
+        """A new version when the corpus changed; `switch=False` leaves it beside the live one
+        (a candidate: `publish` or `discard` it after checking it)."""
         started = time.perf_counter()
         self.index_dir.mkdir(parents=True, exist_ok=True)
         chunks = chunk_corpus(corpus)
@@ -239,7 +242,7 @@ class IndexBuilder:
         old = self._live_chunks(pointer) if pointer else {}
         diff = compare(old, chunks)
         if pointer and not force and not (diff["added"] or diff["changed"] or diff["removed"]):
-            return BuildReport(pointer["version"], len(chunks), 0, 0, 0, len(chunks), 0, 0.0, False)
+            return BuildReport(pointer["version"], len(chunks), 0, 0, 0, len(chunks), 0, 0.0, False, pointer)
         version = time.strftime("v%Y%m%d-%H%M%S") + f"-{uuid.uuid4().hex[:8]}"
         folder = self.index_dir / "versions" / version
         folder.mkdir(parents=True)
@@ -252,12 +255,30 @@ class IndexBuilder:
         write_bm25(folder / "bm25", chunks)
         (folder / "chunks.json").write_text(json.dumps([asdict(c) for c in chunks], ensure_ascii=False),
                                             encoding="utf-8")
-        write_pointer(self.index_dir, {"version": version, "models": self.models(),
-                                       "chunks": len(chunks), "units": len(corpus.units),
-                                       "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
-        self._drop_other_versions(client, version)
+        new_pointer = {"version": version, "models": self.models(), "chunks": len(chunks),
+                       "units": len(corpus.units), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        if switch:
+            self.publish(new_pointer, client)
         return BuildReport(version, len(chunks), len(diff["added"]), len(diff["changed"]), len(diff["removed"]),
-                           len(diff["unchanged"]), embedded, time.perf_counter() - started, True)
+                           len(diff["unchanged"]), embedded, time.perf_counter() - started, switch, new_pointer)
+
+    def publish(self, pointer: dict, client=None) -> None:
+        """Make a built version live, then remove the others."""
+        write_pointer(self.index_dir, pointer)
+        self._drop_other_versions(client or chroma_client(self.index_dir), pointer["version"])
+
+    def discard(self, version: str) -> None:
+        """Remove a candidate version that was not published (the live one is never touched)."""
+        live = read_pointer(self.index_dir)
+        if live and live["version"] == version:
+            return
+        client = chroma_client(self.index_dir)
+        for name in self.embeddings:
+            try:
+                client.delete_collection(collection_name(name, version))
+            except Exception:
+                pass  # never created (the build stopped before it)
+        shutil.rmtree(self.index_dir / "versions" / version, ignore_errors=True)
 
     def _live_chunks(self, pointer: dict) -> dict[str, Chunk]:
         path = self.index_dir / "versions" / pointer["version"] / "chunks.json"
@@ -349,8 +370,9 @@ def progress_bar(total: int, label: str):
 class LiveIndex:
     """The live version: chunk records, the Chroma collection and the BM25 model."""
 
-    def __init__(self, index_dir: Path):
-        pointer = read_pointer(index_dir)
+    def __init__(self, index_dir: Path, pointer: dict | None = None):
+        """The live version, or the version `pointer` describes (a candidate being evaluated)."""
+        pointer = pointer or read_pointer(index_dir)
         if pointer is None:
             raise IndexUnavailable(f"aucun index dans {index_dir} : lancez « assistant index build ».")
         self.pointer = pointer
