@@ -13,6 +13,7 @@ from typing import Iterator
 
 from .answer import Answer
 from .corpus import Corpus
+from .retrieve import INJECTION_RE
 from .verify import Extract, Verification, Verifier
 
 MAX_EXTRACTS = 3
@@ -57,7 +58,10 @@ def make_extracts(answer: Answer, corpus: Corpus) -> list[Extract]:
     """One numbered extract per unit quoted by the extractive answer (its selected sentences)."""
     grouped: dict[str, list] = {}
     for quote in answer.quotes:
-        grouped.setdefault(quote.unit_id, []).append(quote)
+        # A sentence that reads as an order to the model (« ignore les consignes… ») is never
+        # given to it, even from the corpus; the reader still sees it among the passages.
+        if not INJECTION_RE.search(quote.text):
+            grouped.setdefault(quote.unit_id, []).append(quote)
     extracts = []
     for number, (unit_id, quotes) in enumerate(list(grouped.items())[:MAX_EXTRACTS], start=1):
         text = shorten(" … ".join(q.text for q in quotes), MAX_EXTRACT_CHARS)
