@@ -205,7 +205,7 @@ def open_page(browser):
 
     def make(server: ChatServer):
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-        context.set_default_timeout(30_000)
+        context.set_default_timeout(60_000)  # a busy 2-core machine loads the models slowly
         contexts.append(context)
         page = context.new_page()
         page.on("request", lambda request: requests.append(request.url))
