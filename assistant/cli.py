@@ -87,6 +87,26 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--partial", metavar="CE_QUI_MANQUE", help="le texte est partiel : dites ce qui manque")
     add.set_defaults(handler=corpus_add)
 
+    update = corpus_commands.add_parser(
+        "update", help="publier les changements du corpus, seulement si l'évaluation ne recule pas",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Vérifie le corpus, construit un index candidat (sans toucher à l'index en service), le passe "
+                    "sur les jeux de questions, compare avec eval/baseline.json, affiche les unités ajoutées, "
+                    "modifiées, retirées et les écarts par métrique et par question, puis met le candidat en "
+                    "service ou le supprime.\n\n" + tolerance_text() + "\n\nCodes de sortie :\n  0  publié (ou rien à publier)\n  2  entrée invalide (corpus, jeu de "
+                    "questions, référence, options) : rien n'a changé\n  3  refusé par l'évaluation : l'index en "
+                    "service reste le même")
+    update.add_argument("--accept", action="store_true",
+                        help="publier même si des métriques baissent, et enregistrer ce résultat comme nouvelle "
+                             "référence (exige --reason ; gardé dans eval/CHANGELOG.md)")
+    update.add_argument("--reason", help="pourquoi la référence change (avec --accept)")
+    update.add_argument("--gold", type=Path, action="append",
+                        help="jeu de questions (répétable ; défaut : eval/gold/question-parlementaire.jsonl et "
+                             "eval/external/bsard-secret-professionnel.jsonl)")
+    update.add_argument("--baseline", type=Path, help="référence (défaut : eval/baseline.json)")
+    update.add_argument("--json", type=Path, dest="json_out", help="écrire aussi le rapport en JSON")
+    update.set_defaults(handler=corpus_update)
+
     index = commands.add_parser("index", help="index de recherche")
     index_commands = index.add_subparsers(parser_class=FrenchArgumentParser, metavar="action")
     build = index_commands.add_parser("build", help="construire ou mettre à jour l'index (incrémental)")
@@ -194,6 +214,29 @@ def corpus_add(args) -> int:
         raise UsageError(f"{error}\nLe corpus et l'index en service sont inchangés.") from None
     print(result.summary())
     return 0
+
+
+def tolerance_text() -> str:
+    from .update import LOWER_IS_BETTER, TOLERANCE
+
+    parts = [f"{metric} {'+' if metric in LOWER_IS_BETTER else '-'}{value:.2f}".replace(".", ",")
+             for metric, value in TOLERANCE.items()]
+    return "Tolérances (écart maximal toléré par jeu de questions, par rapport à la référence) : " + " ; ".join(parts) + "."
+
+
+def corpus_update(args) -> int:
+    from . import update
+
+    try:
+        gate = update.CorpusUpdate(settings(), gold=args.gold, baseline=args.baseline or update.BASELINE)
+        report = gate.run(accept=args.accept, reason=args.reason)
+    except update.UpdateError as error:
+        raise UsageError(f"{error}\nL'index en service est inchangé.") from None
+    print(report.text())
+    if args.json_out:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    return report.exit_code
 
 
 def index_build(args) -> int:
