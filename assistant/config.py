@@ -59,6 +59,7 @@ class Settings:
     llm_context: int = 4096  # tokens of context for the local model
     llm_threads: int = 2  # CPU threads reading the prompt (OMP_NUM_THREADS)
     llm_generation_threads: int = 1  # CPU threads writing the answer (see assistant/llm.py)
+    llm_parallel: int = 1  # drafts sent at once to an LLM server (see serving.generation_capacity)
     # Invalid values found in the environment (French), reported when the LLM is requested.
     llm_problems: tuple[str, ...] = field(default=())
 
@@ -84,6 +85,7 @@ class Settings:
             llm_context=_number("ASSISTANT_LLM_CONTEXT", 4096, problems, int),
             llm_threads=_number("OMP_NUM_THREADS", 2, problems, int),
             llm_generation_threads=_number("ASSISTANT_LLM_GENERATION_THREADS", 1, problems, int),
+            llm_parallel=_number("ASSISTANT_LLM_PARALLEL", 1, problems, int),
             llm_problems=tuple(problems),
         )
 

@@ -44,6 +44,12 @@ class SharedAssistant:
             return assistant.prepare(question, history, k=k)
 
 
+def generation_capacity(settings) -> int:
+    """Drafts written at once: one for the local model (two would only halve its speed on two
+    cores); ASSISTANT_LLM_PARALLEL for a server that batches requests (vLLM…)."""
+    return 1 if settings.llm == "local" else settings.llm_parallel
+
+
 def default_factory():
     from . import engine
 
@@ -51,17 +57,19 @@ def default_factory():
 
 
 class GenerationGate:
-    """One model generation at a time, first come first served. The waiting are told their
-    place in the queue, and told again each time it moves (a participant who leaves, an answer
-    finished), each in its own task so that Chainlit updates the right conversation."""
+    """At most `capacity` model generations at once (one for the local model), first come first
+    served. The waiting are told their place in the queue, and told again each time it moves (a
+    participant who leaves, an answer finished), each in its own task so that Chainlit updates
+    the right conversation."""
 
-    def __init__(self):
-        self._busy = False
+    def __init__(self, capacity: int = 1):
+        self.capacity = max(1, capacity)
+        self._running = 0
         self._queue: list[_Waiter] = []
 
     @property
     def busy(self) -> bool:
-        return self._busy
+        return self._running >= self.capacity
 
     @property
     def waiting(self) -> int:
@@ -70,10 +78,10 @@ class GenerationGate:
     @asynccontextmanager
     async def turn(self, on_wait: Callable[[int], Awaitable[None]] | None = None):
         """`on_wait(position)` is awaited while others are ahead: position 1 = the next turn."""
-        if self._busy or self._queue:
+        if self.busy or self._queue:
             await self._wait(on_wait)
         else:
-            self._busy = True
+            self._running += 1
         try:
             yield
         finally:
@@ -103,10 +111,10 @@ class GenerationGate:
     def _release(self) -> None:
         if self._queue:
             first = self._queue.pop(0)
-            first.granted = True  # handed over: the gate stays busy
+            first.granted = True  # handed over: as many run as before
             first.moved.set()
         else:
-            self._busy = False
+            self._running -= 1
         self._moved()
 
     def _moved(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -174,3 +175,42 @@ def test_a_stopped_reader_closes_the_producer():
 
     asyncio.run(scenario())
     assert closed.wait(2)
+
+
+def test_a_server_that_batches_gets_several_drafts_at_once_and_the_local_model_one():
+    async def scenario():
+        gate, running, peak, told = serving.GenerationGate(capacity=2), [], [], []
+
+        async def generate(name: str):
+            async def on_wait(position: int):
+                told.append((name, position))
+
+            async with gate.turn(on_wait):
+                running.append(name)
+                peak.append(len(running))
+                await asyncio.sleep(0.05)
+                running.remove(name)
+
+        await asyncio.gather(*(generate(n) for n in "ABCD"))
+        return gate, max(peak), told
+
+    gate, peak, told = asyncio.run(scenario())
+    assert peak == 2 and told[:2] == [("C", 1), ("D", 2)]  # D may start before hearing it moved up
+    assert not gate.busy and gate.waiting == 0
+
+    from assistant.config import Settings
+
+    home = Path("/nonexistent")
+    server = Settings(home=home, corpus_dir=home, index_dir=home, llm="openai-compatible", llm_parallel=8)
+    assert serving.generation_capacity(server) == 8
+    assert serving.generation_capacity(Settings(home=home, corpus_dir=home, index_dir=home, llm_parallel=8)) == 1
+
+
+def test_parallel_drafts_setting_is_read_from_the_environment(monkeypatch):
+    from assistant.config import settings
+
+    assert settings().llm_parallel == 1
+    monkeypatch.setenv("ASSISTANT_LLM_PARALLEL", "6")
+    assert settings().llm_parallel == 6
+    monkeypatch.setenv("ASSISTANT_LLM_PARALLEL", "zéro")
+    assert settings().llm_parallel == 1 and "ASSISTANT_LLM_PARALLEL" in settings().llm_problems[0]
