@@ -160,13 +160,40 @@ def chroma_client(index_dir: Path):
         from urllib.parse import urlparse
 
         parsed = urlparse(url if "://" in url else f"http://{url}")
-        try:
-            return chromadb.HttpClient(host=parsed.hostname, port=parsed.port or 8000,
-                                       ssl=parsed.scheme == "https", settings=settings)
-        except Exception as error:
-            raise IndexUnavailable(f"serveur Chroma injoignable à {url} ({error.__class__.__name__}) : "
-                              "vérifiez qu'il tourne, ou retirez ASSISTANT_CHROMA_URL.") from None
+        return with_retries(lambda: chromadb.HttpClient(host=parsed.hostname, port=parsed.port or 8000,
+                                                        ssl=parsed.scheme == "https", settings=settings))
     return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=settings)
+
+
+# A Chroma server that does not answer (restarting, overloaded, network blip) is asked again
+# after these pauses, then the user gets a French error: 3.75 s at most, nothing half-written
+# goes live (a build switches current.json only at its end).
+CHROMA_RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0)
+
+
+def unreachable(error: Exception) -> bool:
+    """The server did not answer (as opposed to answering with an error)."""
+    import httpx
+
+    return (isinstance(error, (httpx.TransportError, ConnectionError, TimeoutError))
+            or (isinstance(error, ValueError) and "Could not connect" in str(error)))
+
+
+def with_retries(call, delays: tuple[float, ...] | None = None):
+    """`call()`, tried again with growing pauses while the Chroma server does not answer."""
+    delays = CHROMA_RETRY_DELAYS if delays is None else delays
+    for attempt, pause in enumerate((*delays, None), start=1):
+        try:
+            return call()
+        except Exception as error:
+            if not unreachable(error):
+                raise
+            if pause is None:
+                url = os.environ.get("ASSISTANT_CHROMA_URL", "")
+                raise IndexUnavailable(f"serveur Chroma injoignable à {url} ({error.__class__.__name__}, "
+                                       f"{attempt} essais en {sum(delays):g} s) : vérifiez qu'il tourne, "
+                                       "ou retirez ASSISTANT_CHROMA_URL.") from None
+            time.sleep(pause)
 
 
 def read_pointer(index_dir: Path) -> dict | None:
@@ -265,7 +292,10 @@ class IndexBuilder:
     def publish(self, pointer: dict, client=None) -> None:
         """Make a built version live, then remove the others."""
         write_pointer(self.index_dir, pointer)
-        self._drop_other_versions(client or chroma_client(self.index_dir), pointer["version"])
+        try:
+            self._drop_other_versions(client or chroma_client(self.index_dir), pointer["version"])
+        except Exception:  # the new version is live; the next build removes what is left
+            pass
 
     def discard(self, version: str) -> None:
         """Remove a candidate version that was not published (the live one is never touched)."""
@@ -316,13 +346,15 @@ class IndexBuilder:
 
     @staticmethod
     def _write_collection(client, name: str, chunks: list[Chunk], vectors: list) -> None:
-        collection = client.create_collection(name, embedding_function=None,
-                                              configuration={"hnsw": {"space": "cosine"}})
+        # get_or_create and upsert: a call retried after a lost reply must not fail or duplicate.
+        collection = with_retries(lambda: client.get_or_create_collection(
+            name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}))
         for start in range(0, len(chunks), 500):
             group = chunks[start:start + 500]
-            collection.add(ids=[c.id for c in group], embeddings=vectors[start:start + 500],
-                           metadatas=[{"unit_id": c.unit_id, "document": c.document, "hash": c.hash} for c in group],
-                           documents=[c.text for c in group])
+            with_retries(lambda: collection.upsert(
+                ids=[c.id for c in group], embeddings=vectors[start:start + 500],
+                metadatas=[{"unit_id": c.unit_id, "document": c.document, "hash": c.hash} for c in group],
+                documents=[c.text for c in group]))
 
     def _drop_other_versions(self, client, keep: str) -> None:
         """Remove versions that are not live (older ones, and leftovers of crashed builds)."""
@@ -382,8 +414,9 @@ class LiveIndex:
             self.chunks = [Chunk(**record) for record in records]
             self.bm25 = load_bm25(folder / "bm25")
             client = chroma_client(index_dir)
-            self.collections = {name: client.get_collection(collection_name(name, pointer["version"]))
-                                for name in pointer["models"]}
+            names = {name: collection_name(name, pointer["version"]) for name in pointer["models"]}
+            self.collections = {name: with_retries(lambda: client.get_collection(full))
+                                for name, full in names.items()}
         except IndexUnavailable:
             raise
         except Exception as error:
@@ -394,8 +427,15 @@ class LiveIndex:
 
     def dense(self, model: str, vector: list[float], n: int) -> list[tuple[int, float]]:
         """(chunk position, cosine similarity) for one model's vectors, best first."""
-        found = self.collections[model].query(query_embeddings=[vector], n_results=min(n, len(self.chunks)),
-                                              include=["distances"])
+        try:
+            found = with_retries(lambda: self.collections[model].query(
+                query_embeddings=[vector], n_results=min(n, len(self.chunks)), include=["distances"]))
+        except IndexUnavailable:
+            raise
+        except Exception as error:  # the files changed under the running process
+            raise IndexUnavailable(f"l'index {self.pointer['version']} est devenu illisible "
+                                   f"({error.__class__.__name__}) : reconstruisez-le avec « assistant index build "
+                                   "--force », puis redémarrez l'assistant.") from None
         return [(self.by_id[i], 1.0 - d) for i, d in zip(found["ids"][0], found["distances"][0])]
 
     def lexical(self, text: str, n: int) -> list[tuple[int, float]]:
