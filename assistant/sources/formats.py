@@ -23,7 +23,8 @@ ACCEPTED = "PDF (.pdf), page web enregistrée (.html, .htm), Word (.docx) ou tex
 PAGE_MARKER = "[— fin de la page {page}/{pages} du PDF Justel —]"
 # Footers and headers printed on every page of official PDFs.
 RUNNING_LINE_RE = re.compile(
-    r"^(?:Page\s*\d+\s*(?:de|sur|/)\s*\d+.*|.*Copyright\s*Moniteur\s*belge.*|\d+\s*/\s*\d+|-\s*\d+\s*-|\d+)$", re.I)
+    r"^(?:Page\s*\d+\s*(?:de|sur|/)\s*\d+.*|.*Copyright\s*Moniteur\s*belge.*|\d+\s*/\s*\d+|-\s*\d+\s*-|\d+"
+    r"|.{0,60}\bpage\s*\d+(?:\s*(?:/|de|sur)\s*\d+)?)$", re.I)
 BLOCK_TAGS = {"p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "tr", "table", "section", "article",
               "blockquote", "pre", "dd", "dt", "ul", "ol", "center", "hr", "td", "th", "main", "body"}
 DROPPED_TAGS = ["script", "style", "noscript", "nav", "header", "footer", "form", "button", "select", "iframe",
@@ -103,7 +104,7 @@ def drop_running_lines(pages: list[str]) -> list[str]:
     """Remove page headers and footers: known patterns (« Page 2 de 9 », « Copyright Moniteur
     belge »), and short lines repeated at the same edge of most pages (digits ignored)."""
     split = [[line.strip() for line in page.split("\n") if line.strip()] for page in pages]
-    counts = Counter(key for lines in split for key in set(edge_keys(lines)))
+    counts = Counter(key for lines in split for key in set(edge_keys(lines).values()))
     repeated = {key for key, count in counts.items() if len(pages) >= 3 and count >= len(pages) / 2}
     cleaned = []
     for lines in split:

@@ -22,8 +22,9 @@ NUMBERED_RE = re.compile(r"^(?P<number>\d{1,2}(?:\.\d{1,2}){1,3}\.?|\d{1,2}\.)\s
 # Lines that start a new paragraph whatever precedes them.
 STRUCTURE_RE = re.compile(
     rf"^(?:{ARTICLE_START_RE.pattern[1:]}|§\s*\d+|\d+°|[a-z]\)|[-–•▪]\s|\[— fin de la page"
-    r"|\d{1,2}(?:\.\d{1,2})*\.?\s+[A-ZÀ-Ý«])"
+    r"|\d{1,2}(?:\.\d{1,2})*\.?\s+[A-ZÀ-Ý«]|-{5,}$|\(\d+\)\s*<)"
     r"|^(?:LIVRE|TITRE|CHAPITRE|Section|Sous-section)\s+[0-9IVXLC]+")
+FOOTNOTE_RULE_RE = re.compile(r"^-{5,}$")  # Justel: numbered amendment notes follow it, one per line
 TERMINAL_RE = re.compile(r"[.:;!?][»\"')\]\d]*$")
 # Justel web pages go on after the last article with these sections (and navigation links).
 TRAILER_LINES = {"fin", "début", "signature", "signatures", "modification(s)", "préambule", "rapport au roi",
@@ -110,7 +111,7 @@ def continues(previous: str, line: str, hints: set[str]) -> bool:
     """Does `line` go on with the sentence of `previous` (a line broken by the layout)?"""
     if STRUCTURE_RE.match(line) or line in hints or previous in hints or NUMBERED_RE.match(line):
         return False
-    if line.lower() in TRAILER_LINES or previous.lower() in TRAILER_LINES:
+    if line.lower() in TRAILER_LINES or previous.lower() in TRAILER_LINES or FOOTNOTE_RULE_RE.match(previous):
         return False
     if HEADING_RE.match(previous) or NUMBERED_RE.match(previous) or TERMINAL_RE.search(previous):
         return line[:1].islower()
