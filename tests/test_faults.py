@@ -1,0 +1,253 @@
+"""Faults: kill -9 during an index build, an index damaged or deleted under a running assistant,
+a model file truncated or altered, a model server that crashes or stalls mid-answer, a Chroma
+server that goes down. Each time: a French message, the previous data intact, nothing lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from assistant import engine
+from assistant import index as index_module
+from assistant.config import REPO_ROOT, Settings, settings
+from assistant.corpus import Corpus
+from assistant.index import IndexUnavailable, LiveIndex
+from assistant.llm import QWEN_CODER_1_5B, ModelUnavailable, ensure_model
+from assistant.retrieve import Retriever
+from tests.conftest import run_cli
+from tests.sse import ChatCompletionStream
+
+pytest.register_assert_rewrite("tests.retrieval_fixtures")
+pytest_plugins = ["tests.retrieval_fixtures"]
+from tests.retrieval_fixtures import QUESTION_458TER, UNIT_458TER, use_small_index  # noqa: E402
+
+pytestmark = pytest.mark.integration
+
+MARKER = "zythogalactique"
+ADDED = f"Phrase ajoutée pour vérifier la reprise après interruption, {MARKER}."
+
+
+def copy_index(small_index, root: Path) -> Settings:
+    """A writable copy of the small corpus and its index."""
+    shutil.copytree(small_index.corpus_dir, root / "corpus")
+    shutil.copytree(small_index.index_dir, root / "index")
+    return Settings(home=root / "home", corpus_dir=root / "corpus", index_dir=root / "index")
+
+
+def point_at(monkeypatch, settings_: Settings) -> None:
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(settings_.corpus_dir))
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(settings_.index_dir))
+    monkeypatch.delenv("ASSISTANT_CHROMA_URL", raising=False)
+    monkeypatch.delenv("ASSISTANT_SECOND_EMBEDDING", raising=False)
+    monkeypatch.delenv("ASSISTANT_EMBEDDING", raising=False)
+
+
+def change_458(corpus_dir: Path) -> None:
+    path = corpus_dir / "code-penal-1867.md"
+    anchor = "soit moyennant une autorisation motivée du procureur du Roi."
+    text = path.read_text(encoding="utf-8")
+    assert anchor in text
+    path.write_text(text.replace(anchor, f"{anchor} {ADDED}", 1), encoding="utf-8")
+
+
+def collections(index_dir: Path) -> set[str]:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    client = chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
+    return {getattr(c, "name", c) for c in client.list_collections()}
+
+
+# -- kill -9 during an index build ----------------------------------------------------------------
+
+def test_kill_9_during_an_index_build_leaves_the_previous_index_live(tmp_path, monkeypatch, capsys, small_index,
+                                                                      embeddings):
+    paths = copy_index(small_index, tmp_path)
+    point_at(monkeypatch, paths)
+    change_458(paths.corpus_dir)
+    pointer_before = (paths.index_dir / "current.json").read_bytes()
+    live = json.loads(pointer_before)["version"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    builder = subprocess.Popen([sys.executable, "-m", "assistant.cli", "index", "build", "--force"], env=env,
+                               cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    versions = paths.index_dir / "versions"
+    try:
+        deadline = time.monotonic() + 120
+        while {p.name for p in versions.iterdir()} == {live}:  # the new version's folder: embedding starts
+            assert builder.poll() is None and time.monotonic() < deadline, "la construction n'a pas commencé"
+            time.sleep(0.05)
+        time.sleep(0.5)  # mid-embedding (92 vectors take ≈ 15 s here)
+        assert builder.poll() is None, "la construction s'est terminée avant l'arrêt"
+    finally:
+        builder.send_signal(signal.SIGKILL)
+        builder.wait(30)
+    assert builder.returncode == -signal.SIGKILL
+
+    # The previous version is live, whole and answers.
+    assert (paths.index_dir / "current.json").read_bytes() == pointer_before
+    leftover = {p.name for p in versions.iterdir()} - {live}
+    assert len(leftover) == 1 and not (versions / leftover.pop() / "chunks.json").exists()
+    index = LiveIndex(paths.index_dir)
+    assert index.pointer["version"] == live and len(index.chunks) == small_index.report.chunks
+    corpus = Corpus.load(paths.corpus_dir)
+    assert UNIT_458TER in Retriever(corpus, index, embeddings).retrieve(QUESTION_458TER, 5).unit_ids[:3]
+    assert all(MARKER not in chunk.text for chunk in index.chunks)  # the half-built change is not live
+    code, out, err = run_cli(capsys, "ask", QUESTION_458TER, "--json")
+    assert code == 0 and UNIT_458TER in json.loads(out)["citations"], err
+
+    # Running the build again completes it, reusing the live vectors, and clears the leftovers.
+    report = engine.build_index(settings(), embeddings=embeddings, progress=False)
+    assert report.switched and report.changed == 1 and report.embedded == 2  # one chunk, two models
+    assert [p.name for p in versions.iterdir()] == [report.version]
+    assert collections(paths.index_dir) and all(name.endswith(report.version) for name in collections(paths.index_dir))
+    assert any(MARKER in chunk.text for chunk in LiveIndex(paths.index_dir).chunks)
+
+
+# -- the index damaged or deleted while the assistant runs ------------------------------------------
+
+def test_index_damaged_under_a_running_assistant(tmp_path, monkeypatch, capsys, small_index):
+    paths = copy_index(small_index, tmp_path)
+    point_at(monkeypatch, paths)
+    assistant = engine.Assistant(build_if_missing=False)
+    assert UNIT_458TER in assistant.prepare(QUESTION_458TER).answer.citations
+    with open(paths.index_dir / "chroma" / "chroma.sqlite3", "r+b") as database:
+        database.write(b"abime" * 4096)
+    with pytest.raises(IndexUnavailable) as caught:
+        assistant.prepare(QUESTION_458TER)
+    assert "est devenu illisible" in str(caught.value) and "assistant index build --force" in str(caught.value)
+    code, out, err = run_cli(capsys, "ask", QUESTION_458TER)  # a new process: refused at start, same advice
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.startswith("Erreur : index ") and "assistant index build --force" in err
+
+
+def test_index_deleted_under_a_running_assistant(tmp_path, monkeypatch, small_index):
+    paths = copy_index(small_index, tmp_path)
+    point_at(monkeypatch, paths)
+    assistant = engine.Assistant(build_if_missing=False)
+    shutil.rmtree(paths.index_dir)
+    # Depending on what Chroma still holds open, the running assistant answers from it or says
+    # in French how to rebuild: never a raw error. A new start says what to do.
+    try:
+        assert UNIT_458TER in assistant.prepare(QUESTION_458TER).answer.citations
+    except IndexUnavailable as error:
+        assert "est devenu illisible" in str(error) and "assistant index build" in str(error)
+    with pytest.raises(IndexUnavailable, match="aucun index dans .* lancez « assistant index build »"):
+        engine.Assistant(build_if_missing=False)
+
+
+# -- the model file truncated or altered: refused, extracts only ------------------------------------
+
+def forged_stamp(path: Path) -> None:
+    """A stamp that says « verified » for the file as it is now (as after a real check)."""
+    status = path.stat()
+    path.with_name(path.name + ".verified").write_text(json.dumps(
+        {"size": status.st_size, "mtime_ns": status.st_mtime_ns, "ctime_ns": status.st_ctime_ns,
+         "inode": status.st_ino, "sha256": QWEN_CODER_1_5B.sha256}), encoding="utf-8")
+
+
+@pytest.fixture
+def truncated_model(tmp_path) -> Path:
+    """The head of a GGUF file, with the stamp of a full model that was verified before."""
+    path = tmp_path / "modele" / "qwen.gguf"
+    path.parent.mkdir()
+    with open(path, "wb") as stream:
+        stream.write(b"GGUF" + bytes(4092))
+    path.with_name(path.name + ".verified").write_text(json.dumps(
+        {"size": QWEN_CODER_1_5B.size, "mtime_ns": 0, "ctime_ns": 0, "inode": 0,
+         "sha256": QWEN_CODER_1_5B.sha256}), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def altered_model(tmp_path) -> Path:
+    """A file of the right size, verified (stamped), then changed in place: one byte."""
+    path = tmp_path / "modele" / "qwen.gguf"
+    path.parent.mkdir()
+    with open(path, "wb") as stream:
+        stream.write(b"GGUF")
+        stream.truncate(QWEN_CODER_1_5B.size)  # sparse: no disk used, hashed in about a second
+    forged_stamp(path)
+    time.sleep(0.02)
+    with open(path, "r+b") as stream:
+        stream.seek(QWEN_CODER_1_5B.size // 2)
+        stream.write(b"\x01")
+    return path
+
+
+@pytest.mark.parametrize("fixture, problem", [("truncated_model", "il fait 4 096 octets au lieu de 1 117 320 768"),
+                                              ("altered_model", "son empreinte SHA-256 n'est pas celle")])
+def test_a_damaged_model_file_is_refused_and_the_answer_falls_back_to_extracts(
+        request, fixture, problem, monkeypatch, capsys, small_index):
+    path = request.getfixturevalue(fixture)
+    use_small_index(monkeypatch, small_index)
+    monkeypatch.setenv("ASSISTANT_LLM", "local")
+    monkeypatch.setenv("ASSISTANT_MODEL_PATH", str(path))
+    if fixture == "truncated_model":  # (the altered one is hashed once, by the answer below: 1.1 GB)
+        with pytest.raises(ModelUnavailable, match=problem):
+            ensure_model(settings())
+    code, out, err = run_cli(capsys, "ask", QUESTION_458TER, "--mode", "generative")
+    assert code == 0 and "Traceback" not in out + err
+    assert out.startswith("Extraits des textes (cités mot pour mot)")
+    notice = out[out.index("Réponse rédigée indisponible"):]
+    assert problem in notice and "tronqué ou modifié" in notice and "Voici les extraits des textes." in notice
+    assert path.stat().st_size in (4096, QWEN_CODER_1_5B.size)  # never replaced nor deleted behind the user's back
+
+
+# -- the model server crashes or stalls in the middle of an answer ----------------------------------
+
+class Unreliable(ChatCompletionStream):
+    """Three words of an answer, then `fault`: « crash » (connection cut) or « stall » (silence)."""
+
+    fault = "crash"
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Content-Length", "100000")  # so that a cut is an incomplete answer, not its end
+        self.end_headers()
+        for word in ["Oui", ",", " dans"]:
+            self.chunk({"content": word}, None)
+        if self.fault == "crash":
+            self.connection.shutdown(socket.SHUT_RDWR)  # as when the server process dies
+            self.connection.close()
+        else:
+            time.sleep(6)
+
+
+@pytest.mark.parametrize("fault, expected", [("crash", "a échoué"), ("stall", "pas terminé sa réponse en 1.5 s")])
+def test_model_server_failing_mid_answer_keeps_the_passages(fault, expected, monkeypatch, capsys, small_index):
+    handler = type("Handler", (Unreliable,), {"fault": fault})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        use_small_index(monkeypatch, small_index)
+        monkeypatch.setenv("ASSISTANT_LLM", "openai-compatible")
+        monkeypatch.setenv("ASSISTANT_LLM_URL", f"http://127.0.0.1:{server.server_address[1]}/v1")
+        monkeypatch.setenv("ASSISTANT_LLM_MODEL", "m")
+        monkeypatch.setenv("ASSISTANT_LLM_TIMEOUT", "1.5")
+        started = time.monotonic()
+        code, out, err = run_cli(capsys, "ask", QUESTION_458TER, "--mode", "generative", "--json")
+        assert code == 0 and "Traceback" not in err, err
+        reply = json.loads(out)
+        assert reply["citations"] and UNIT_458TER in reply["citations"] and "Extraits des textes" in reply["answer"]
+        failure = reply["draft"]["failure"]
+        assert failure.startswith("Le modèle local n'a pas pu rédiger de réponse") and expected in failure, failure
+        assert failure.endswith("Voici les extraits des textes.")
+        assert time.monotonic() - started < 30
+    finally:
+        server.shutdown()
+        server.server_close()
