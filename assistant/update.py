@@ -56,14 +56,16 @@ class SetComparison:
         found = []
         for metric, tolerance in TOLERANCE.items():
             drop = self.drop(metric)
-            if drop > tolerance + 1e-9:
+            if drop is not None and drop > tolerance + 1e-9:
                 verb = "monte" if metric in LOWER_IS_BETTER else "baisse"
                 found.append(f"{self.name} : {metric} {verb} de {drop:.3f} "
                              f"({self.before[metric]:.3f} → {self.after[metric]:.3f} ; tolérance {tolerance:.2f})")
         return found
 
-    def drop(self, metric: str) -> float:
-        """How much worse the metric got (negative: better)."""
+    def drop(self, metric: str) -> float | None:
+        """How much worse the metric got (negative: better); None when it does not apply."""
+        if self.before is None or self.before.get(metric) is None or self.after.get(metric) is None:
+            return None
         change = self.after[metric] - self.before[metric]
         return change if metric in LOWER_IS_BETTER else -change
 
@@ -139,10 +141,14 @@ def comparison_lines(comparison: SetComparison, baseline_date: str | None) -> li
         before = comparison.before.get(metric) if comparison.before else None
         tolerance = TOLERANCE.get(metric)
         bound = "" if tolerance is None else (f"+{tolerance:.2f}" if metric in LOWER_IS_BETTER else f"-{tolerance:.2f}")
+        if value is None:  # e.g. abstention on a set without out-of-corpus questions
+            lines.append(f"  {metric:<14}{'n/a':>10}{'n/a':>10}")
+            continue
         if before is None:
             lines.append(f"  {metric:<14}{'–':>10}{value:>10.3f}{'':>9}  {bound}")
             continue
-        flag = " ✘" if tolerance is not None and comparison.drop(metric) > tolerance + 1e-9 else ""
+        drop = comparison.drop(metric)
+        flag = " ✘" if tolerance is not None and drop is not None and drop > tolerance + 1e-9 else ""
         lines.append(f"  {metric:<14}{before:>10.3f}{value:>10.3f}{value - before:>+9.3f}  {bound}{flag}")
     if comparison.questions:
         lines.append("  Questions dont le résultat change :")
@@ -276,7 +282,14 @@ def summary(result: dict) -> dict:
 
 
 def metric_values(result: dict) -> dict:
-    return {name: result[section][key] for name, (section, key) in METRICS.items()}
+    """Metrics by name; None for those without questions to measure (no out-of-corpus question…)."""
+    questions = result["per_question"]
+    has = {"retrieval": any(q["answerable"] for q in questions),
+           "abstention": not questions or not all(q["answerable"] for q in questions)}
+    values = {name: result[section][key] if has.get(section, True) else None
+              for name, (section, key) in METRICS.items()}
+    values["refus à tort"] = result["abstention"]["false_refusal_rate"] if has["retrieval"] else None
+    return values
 
 
 def compare(baseline: dict | None, results: dict[str, dict], items: dict[str, list]) -> list[SetComparison]:
@@ -357,6 +370,14 @@ def write_json(path: Path, data: dict) -> None:
     write_atomically(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
 
 
+def changelog_cell(comparison: SetComparison, metric: str) -> str:
+    after = comparison.after.get(metric)
+    if after is None:
+        return "n/a"
+    before = (comparison.before or {}).get(metric)
+    return (f"{before:.3f} → " if before is not None else "") + f"{after:.3f}"
+
+
 CHANGELOG_HEADER = """# Journal des références d'évaluation
 
 Chaque entrée est écrite par `assistant corpus update --accept --reason « … »` : la référence
@@ -370,10 +391,9 @@ def changelog_entry(report: UpdateReport, when: str, reason: str, baseline: dict
              + unit_summary(report.units), "",
              "| jeu | " + " | ".join(TOLERANCE) + " |", "|---|" + "---|" * len(TOLERANCE)]
     for comparison in report.sets:
-        cells = [(f"{comparison.before[m]:.3f} → " if comparison.before else "") + f"{comparison.after[m]:.3f}"
-                 for m in TOLERANCE]
+        cells = [changelog_cell(comparison, m) for m in TOLERANCE]
         lines.append(f"| {comparison.name} | " + " | ".join(cells) + " |")
-    accepted = [f"- {f}" for f in report.failures]
+    accepted = [f"- {f}" for c in report.sets if c.before is not None for f in c.failures()]
     regressions = [f"- {c.name} : {qid} ({change})" for c in report.sets for qid, change, worse in c.questions if worse]
     if accepted:
         lines += ["", "Baisses acceptées :", *accepted]

@@ -171,7 +171,9 @@ def _result(hit5=1.0, mrr=1.0, accuracy=1.0, refusals=0.0, questions=None):
     return {"n": 3, "retrieval": {"hit@1": hit5, "hit@5": hit5, "hit@10": hit5, "recall@5": hit5, "recall@10": hit5,
                                   "mrr@10": mrr, "ndcg@10": mrr},
             "abstention": {"accuracy": accuracy, "false_refusal_rate": refusals},
-            "per_question": questions or []}
+            "per_question": questions if questions is not None else [
+                {"id": "a", "answerable": True, "rank": 1, "hit@5": True, "abstained": False},
+                {"id": "b", "answerable": False, "rank": None, "hit@5": False, "abstained": True}]}
 
 
 @pytest.mark.unit
@@ -187,6 +189,11 @@ def test_tolerances_are_applied_per_metric():
         "g : aucune référence pour ce jeu (enregistrez-en une avec --accept)"]
     assert compare(before, {"g": _result(hit5=1.0, mrr=1.0)}, {})[0].drop("mrr@10") == 0.0
     assert SetComparison("g", 3, {"refus à tort": 0.1}, {"refus à tort": 0.0}).drop("refus à tort") == -0.1
+    # A set without out-of-corpus questions (BSARD) has no abstention accuracy to compare.
+    answerable_only = [{"id": "a", "answerable": True, "rank": 1, "hit@5": True, "abstained": False}]
+    bsard = compare({"gold": {"g": summary(_result(questions=answerable_only))}},
+                    {"g": _result(accuracy=0.0, questions=answerable_only)}, {})[0]
+    assert bsard.after["abstention"] is None and bsard.drop("abstention") is None and bsard.failures() == []
 
 
 @pytest.mark.unit
