@@ -251,3 +251,164 @@ def test_model_server_failing_mid_answer_keeps_the_passages(fault, expected, mon
     finally:
         server.shutdown()
         server.server_close()
+
+
+# -- kill -9 during a corpus update (the evaluation gate) -------------------------------------------
+
+GATE_GOLD = [{"id": "g-1", "question": QUESTION_458TER, "expected_citations": [UNIT_458TER], "answerable": True},
+             {"id": "g-2", "question": "Copie-moi l'article 50 de la loi organique des CPAS",
+              "expected_citations": [], "answerable": False}]
+
+
+def wait_for(condition, process: subprocess.Popen, what: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert process.poll() is None, f"la commande s'est terminée avant : {what}"
+        assert time.monotonic() < deadline, f"pas de {what} après {timeout} s"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("stage", ["construction", "évaluation"])
+def test_kill_9_during_a_corpus_update_leaves_the_previous_index_live(stage, tmp_path, monkeypatch, capsys,
+                                                                       small_index, embeddings):
+    paths = copy_index(small_index, tmp_path)
+    point_at(monkeypatch, paths)
+    gold, baseline = tmp_path / "gold.jsonl", tmp_path / "eval" / "baseline.json"
+    gold.write_text("".join(json.dumps(item, ensure_ascii=False) + "\n" for item in GATE_GOLD), encoding="utf-8")
+    gate = ["corpus", "update", "--gold", str(gold), "--baseline", str(baseline)]
+    with monkeypatch.context() as patch:  # the session's models for the commands run in this process
+        patch.setattr("assistant.embeddings.make_embeddings", lambda *args, **kwargs: embeddings)
+        code, _, err = run_cli(capsys, *gate, "--accept", "--reason", "référence du test")
+    assert code == 0, err
+    change_458(paths.corpus_dir)
+    pointer_before, baseline_before = (paths.index_dir / "current.json").read_bytes(), baseline.read_bytes()
+    live = json.loads(pointer_before)["version"]
+    versions = paths.index_dir / "versions"
+
+    def candidate() -> Path | None:
+        return next((p for p in versions.iterdir() if p.name != live), None)
+
+    update = subprocess.Popen([sys.executable, "-m", "assistant.cli", *gate], env={**os.environ, "OMP_NUM_THREADS": "1"},
+                              cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        if stage == "construction":  # the candidate's folder exists: its vectors are being computed
+            wait_for(lambda: candidate() is not None, update, "version candidate")
+        else:  # the candidate is whole, not published: the gold questions are being run against it
+            wait_for(lambda: candidate() is not None and (candidate() / "chunks.json").exists(), update,
+                     "candidat complet")
+        assert update.poll() is None
+    finally:
+        update.send_signal(signal.SIGKILL)
+        update.wait(30)
+
+    assert (paths.index_dir / "current.json").read_bytes() == pointer_before
+    assert baseline.read_bytes() == baseline_before
+    index = LiveIndex(paths.index_dir)
+    assert index.pointer["version"] == live and all(MARKER not in chunk.text for chunk in index.chunks)
+    code, out, err = run_cli(capsys, "ask", QUESTION_458TER, "--json")
+    assert code == 0 and UNIT_458TER in json.loads(out)["citations"], err
+    assert MARKER in (paths.corpus_dir / "code-penal-1867.md").read_text(encoding="utf-8")  # the edit is kept
+
+    with monkeypatch.context() as patch:  # run again: published, leftovers cleared
+        patch.setattr("assistant.embeddings.make_embeddings", lambda *args, **kwargs: embeddings)
+        code, out, err = run_cli(capsys, *gate)
+    assert code == 0 and "Publié (code 0)" in out, out + err
+    published = json.loads((paths.index_dir / "current.json").read_text(encoding="utf-8"))["version"]
+    assert [p.name for p in versions.iterdir()] == [published] != [live]
+    assert any(MARKER in chunk.text for chunk in LiveIndex(paths.index_dir).chunks)
+
+
+# -- a Chroma server that goes down ------------------------------------------------------------------
+
+class ChromaServer:
+    """`chroma run` on a fixed port and data folder, that a test can kill and start again."""
+
+    def __init__(self, folder: Path):
+        from tests.test_chroma_server import CHROMA, free_port
+
+        self.command, self.port, self.folder = CHROMA, free_port(), folder
+        self.process = None
+        self.start()
+
+    def start(self) -> float:
+        """Seconds until it answers."""
+        from tests.test_chroma_server import server_client
+
+        started = time.monotonic()
+        log = (self.folder / "server.log").open("ab")
+        self.process = subprocess.Popen([str(self.command), "run", "--host", "127.0.0.1", "--port", str(self.port),
+                                         "--path", str(self.folder / "data")], stdout=log, stderr=subprocess.STDOUT)
+        while time.monotonic() - started < 60:
+            assert self.process.poll() is None, (self.folder / "server.log").read_text(errors="replace")[-2000:]
+            try:
+                server_client(self.port).heartbeat()
+                return time.monotonic() - started
+            except Exception:
+                time.sleep(0.1)
+        raise AssertionError("le serveur Chroma ne répond pas après 60 s")
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
+
+
+@pytest.fixture
+def chroma_down_and_up(tmp_path, monkeypatch, small_index, embeddings):
+    """An index of the small corpus (e5 only) on a Chroma server of its own."""
+    from tests.test_chroma_server import CHROMA
+
+    if not CHROMA.exists():
+        pytest.fail(f"{CHROMA} introuvable (chromadb installe la commande « chroma »)")
+    (tmp_path / "chroma").mkdir()
+    server = ChromaServer(tmp_path / "chroma")
+    try:
+        paths = Settings(home=tmp_path / "home", corpus_dir=small_index.corpus_dir, index_dir=tmp_path / "index")
+        point_at(monkeypatch, paths)
+        monkeypatch.setenv("ASSISTANT_CHROMA_URL", f"http://127.0.0.1:{server.port}")
+        monkeypatch.setenv("ASSISTANT_SECOND_EMBEDDING", "none")
+        report = engine.build_index(paths, embeddings={"main": embeddings["main"]}, progress=False)
+        yield server, paths, report
+    finally:
+        server.kill()
+
+
+@pytest.mark.slow
+def test_chroma_server_down_then_back_loses_nothing(chroma_down_and_up, monkeypatch, capsys, embeddings):
+    server, paths, report = chroma_down_and_up
+    corpus = Corpus.load(paths.corpus_dir)
+    retriever = Retriever(corpus, LiveIndex(paths.index_dir), {"main": embeddings["main"]})
+    before = retriever.retrieve(QUESTION_458TER, 5).unit_ids
+    assert UNIT_458TER in before[:3]
+
+    # Down for good: the default retries (3.75 s), then one French line.
+    server.kill()
+    started = time.monotonic()
+    with pytest.raises(IndexUnavailable) as caught:
+        retriever.retrieve(QUESTION_458TER, 5)
+    waited = time.monotonic() - started
+    assert 3.7 <= waited < 10, waited
+    assert str(caught.value).startswith(f"serveur Chroma injoignable à http://127.0.0.1:{server.port} (ConnectError, "
+                                        "5 essais en 3.75 s)")
+    monkeypatch.setattr(index_module, "CHROMA_RETRY_DELAYS", (0.1, 0.2))
+    code, out, err = run_cli(capsys, "ask", QUESTION_458TER)
+    assert (code, out) == (2, "") and err.startswith("Erreur : serveur Chroma injoignable") and "Traceback" not in err
+    # A corpus update built while the server is down fails in French and changes nothing.
+    pointer = (paths.index_dir / "current.json").read_bytes()
+    with pytest.raises(IndexUnavailable):
+        engine.build_index(paths, embeddings={"main": embeddings["main"]}, force=True, progress=False)
+    assert (paths.index_dir / "current.json").read_bytes() == pointer
+
+    # Back while a question waits: answered once it is up, with everything it held.
+    monkeypatch.setattr(index_module, "CHROMA_RETRY_DELAYS", (0.5, 1.0, 2.0, 4.0, 8.0))
+    result = {}
+    waiting = threading.Thread(target=lambda: result.update(ids=retriever.retrieve(QUESTION_458TER, 5).unit_ids))
+    waiting.start()
+    time.sleep(0.3)
+    restart = server.start()
+    waiting.join(60)
+    assert result.get("ids") == before, f"redémarrage en {restart:.1f} s"
+    print(f"abandon après {waited:.2f} s ; serveur relancé en {restart:.1f} s, question servie après la reprise")
+    from tests.test_chroma_server import server_client
+
+    name = f"{index_module.COLLECTION_PREFIX}main-{report.version}"
+    assert server_client(server.port).get_collection(name).count() == report.chunks
