@@ -290,7 +290,8 @@ def test_kill_9_during_a_corpus_update_leaves_the_previous_index_live(stage, tmp
         return next((p for p in versions.iterdir() if p.name != live), None)
 
     update = subprocess.Popen([sys.executable, "-m", "assistant.cli", *gate],
-                              env={**os.environ, "OMP_NUM_THREADS": "1"}, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env={**os.environ, "OMP_NUM_THREADS": "1"}, cwd=REPO_ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         if stage == "construction":  # the candidate's folder exists: its vectors are being computed
             wait_for(lambda: candidate() is not None, update, "version candidate")
