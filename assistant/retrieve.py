@@ -142,6 +142,8 @@ class Retriever:
         seen_in: dict[str, set] = {}
         for name, ranking in lists.items():
             for rank, (unit_id, chunk) in enumerate(ranking, start=1):
+                if unit_id not in self.references:
+                    continue  # indexed but gone from the corpus (an update refused by `corpus update`)
                 scores[unit_id] = scores.get(unit_id, 0.0) + weights.get(name, 1.0) / (self.settings.rrf_k + rank)
                 best_chunk.setdefault(unit_id, chunk)
                 seen_in.setdefault(unit_id, set()).add(name)

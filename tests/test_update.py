@@ -136,6 +136,10 @@ def test_gate_publishes_a_harmless_text_and_refuses_a_regression(gate, capsys, t
     report = json.loads((tmp_path / "rapport.json").read_text(encoding="utf-8"))
     assert report["status"] == "refused" and report["exit_code"] == 3 and report["units"]["removed"] == [UNIT_458TER]
     assert baseline.read_bytes() == baseline_bytes
+    # The corpus file is now ahead of the live index: the assistant still answers from what both hold.
+    code, out, err = run_cli(capsys, "ask", QUESTION_458TER, "--json")
+    assert code == 0, err
+    assert UNIT_458TER not in json.loads(out)["citations"]
 
     # Accepted with a reason: published, new baseline, reason and accepted drops in the changelog.
     code, out, err = run(capsys, "--accept", "--reason", "retrait voulu pour le test")
