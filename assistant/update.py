@@ -120,8 +120,9 @@ class UpdateReport:
         if self.status == "refused":
             return ("REFUSÉ par l'évaluation (code 3) :\n" + "\n".join(f"  - {f}" for f in self.failures)
                     + f"\nL'index en service reste {self.live_before or '(aucun)'} ; le candidat est supprimé. "
-                      "Corrigez le fichier du corpus (ou remettez l'ancien), ou, si la baisse est voulue, relancez "
-                      "avec --accept --reason « … ».")
+                      "Corrigez le fichier du corpus ou remettez l'ancien (copie gardée par « corpus add --replace » "
+                      "dans le dossier corpus-backups d'ASSISTANT_HOME), ou, si la baisse est voulue, relancez avec "
+                      "--accept --reason « … ».")
         published = f"Publié (code 0) : l'index {self.candidate} est en service."
         if self.status == "accepted":
             published += f" Nouvelle référence enregistrée ({self.baseline_file}, raison dans {self.changelog_file})."
