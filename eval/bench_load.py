@@ -49,6 +49,7 @@ FOLLOW_UPS = ["Et pour un conseiller du CPAS ?", "Et si la personne est mineure 
               "Et pour le président du CPAS ?", "Et si le juge me convoque ?"]
 ERROR_SIGNS = ("Une erreur inattendue est survenue", "L'assistant n'a pas pu démarrer")
 DRAFT_HEADING = "**Brouillon rédigé par le modèle local"
+PASSAGES_TITLE = "**Extraits des textes (cités mot pour mot)**"
 WAITING_RE = re.compile(r"En attente… le modèle local rédige (une|\d+) autres? réponses?")
 
 
@@ -151,6 +152,7 @@ class Turn:
     final_s: float | None = None
     draft_first_token_s: float | None = None
     draft_failed: bool = False
+    abstained: bool = False  # the passages message says the corpus does not answer: no draft then
     marker_shown: bool = False  # the answer shows the conversation's own marker (follow-ups)
     queue_positions: list[int] = field(default_factory=list)
 
@@ -246,6 +248,7 @@ class Conversation:
             turn.marker_shown = turn.marker_shown or self.outcome.marker in text
             if turn.first_passages_s is None and not text.startswith(("*Chargement", DRAFT_HEADING)):
                 turn.first_passages_s = elapsed
+                turn.abstained = PASSAGES_TITLE not in text
             if found := WAITING_RE.search(text):
                 position = 1 if found.group(1) == "une" else int(found.group(1))
                 if not turn.queue_positions or turn.queue_positions[-1] != position:
@@ -371,7 +374,7 @@ def leaks(outcomes: list[Outcome]) -> list[str]:
 def summarise(outcomes: list[Outcome], mode: str, elapsed: float, memory: dict, load_before, load_after) -> dict:
     first = [o.turns[0] for o in outcomes if o.turns]
     all_turns = [t for o in outcomes for t in o.turns]
-    drafts = [t for t in first if t.mode == "generative"]
+    drafts = [t for t in first if t.mode == "generative" and not t.abstained]
     # A finished follow-up shows the question as understood, first question and marker included.
     unseen = [o.number for o in outcomes if o.finished and not all(t.marker_shown for t in o.turns[1:])]
     return {
@@ -379,9 +382,12 @@ def summarise(outcomes: list[Outcome], mode: str, elapsed: float, memory: dict, 
         "errors": sum(len(o.errors) for o in outcomes),
         "error_details": [f"{o.number}: {e}" for o in outcomes for e in o.errors][:20],
         "leaks": leaks(outcomes), "own_marker_missing": unseen, "elapsed_s": round(elapsed, 1),
+        "finished_per_server": {url: sum(o.finished for o in outcomes if o.url == url)
+                                for url in dict.fromkeys(o.url for o in outcomes)},
         "first_passages_s": spread([t.first_passages_s for t in all_turns if t.first_passages_s is not None]),
         "final_s": spread([t.final_s for t in all_turns if t.final_s is not None]),
         "first_turn_final_s": spread([t.final_s for t in first if t.final_s is not None]),
+        "abstained": sum(t.abstained for t in all_turns),
         "drafts": {"asked": len(drafts), "written": sum(1 for t in drafts if t.final_s is not None and not t.draft_failed),
                    "failed": sum(1 for t in drafts if t.final_s is not None and t.draft_failed),
                    "first_token_s": spread([t.draft_first_token_s for t in drafts if t.draft_first_token_s]),
@@ -397,7 +403,7 @@ def print_summary(result: dict) -> None:
     p, f = result["first_passages_s"], result["final_s"]
     print(f"{result['conversations']} conversations ({result['mode']}), terminées : {result['finished']}, "
           f"erreurs : {result['errors']}, fuites entre conversations : {len(result['leaks'])}, "
-          f"durée {result['elapsed_s']} s")
+          f"durée {result['elapsed_s']} s ; abstentions (pas de brouillon) : {result['abstained']}")
     print(f"premiers extraits : p50 {p['p50']} s, p95 {p['p95']} s (n={p['n']}) ; "
           f"réponse finale : p50 {f['p50']} s, p95 {f['p95']} s, max {f['max']} s")
     drafts = result["drafts"]

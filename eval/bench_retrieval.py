@@ -2,6 +2,11 @@
 
 Usage:
     OMP_NUM_THREADS=2 .venv/bin/python eval/bench_retrieval.py [--units 25000] [--queries 40]
+    # the same against a Chroma server (`chroma run --port 8010 --path /tmp/chroma`): the synthetic
+    # index is written there (and removed after), the real one is an index built with that server
+    ASSISTANT_CHROMA_URL=http://127.0.0.1:8010 ASSISTANT_INDEX_DIR=/tmp/index-serveur .venv/bin/assistant index build
+    OMP_NUM_THREADS=2 .venv/bin/python eval/bench_retrieval.py --chroma-url http://127.0.0.1:8010 \
+        --index-dir /tmp/index-serveur
 
 The real-corpus figure uses the live index (build it first: `assistant index build`).
 The synthetic index holds 25,000 units made by recombining sentences of the real corpus;
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -77,23 +83,45 @@ def synthetic_index(corpus: Corpus, units: int, folder: Path, embeddings: dict) 
     return LiveIndex(folder)
 
 
+def drop_synthetic(folder: Path, embeddings: dict) -> None:
+    """A Chroma server outlives the run: leave nothing of the synthetic index on it."""
+    from assistant.index import chroma_client
+
+    client = chroma_client(folder)
+    for name in embeddings:
+        try:
+            client.delete_collection(collection_name(name, "vsynthetic"))
+        except Exception:
+            pass  # not there
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--units", type=int, default=25000)
     parser.add_argument("--queries", type=int, default=40)
+    parser.add_argument("--chroma-url", help="serveur Chroma à mesurer (comme ASSISTANT_CHROMA_URL)")
+    parser.add_argument("--index-dir", type=Path, help="index réel (défaut : ASSISTANT_INDEX_DIR ou index/)")
     args = parser.parse_args()
+    if args.chroma_url:
+        os.environ["ASSISTANT_CHROMA_URL"] = args.chroma_url
+    where = f"serveur Chroma {os.environ['ASSISTANT_CHROMA_URL']}" if os.environ.get("ASSISTANT_CHROMA_URL") \
+        else "Chroma intégré"
     config = settings()
     corpus = Corpus.load(config.corpus_dir)
     embeddings = make_embeddings()
     queries = questions(args.queries)
-    real = timed(Retriever(corpus, LiveIndex(config.index_dir), embeddings), queries)
-    print(f"Index réel ({len(corpus.units)} unités) : p50 {real['p50']} ms, p95 {real['p95']} ms")
+    real = timed(Retriever(corpus, LiveIndex(args.index_dir or config.index_dir), embeddings), queries)
+    print(f"Index réel ({len(corpus.units)} unités, {where}) : p50 {real['p50']} ms, p95 {real['p95']} ms")
     with tempfile.TemporaryDirectory() as folder:
-        started = time.perf_counter()
-        index = synthetic_index(corpus, args.units, Path(folder), embeddings)
-        built = time.perf_counter() - started
-        synthetic = timed(Retriever(corpus, index, embeddings), queries)
-    print(f"Index synthétique ({args.units} unités, écrit en {built:.0f} s) : "
+        drop_synthetic(Path(folder), embeddings)
+        try:
+            started = time.perf_counter()
+            index = synthetic_index(corpus, args.units, Path(folder), embeddings)
+            built = time.perf_counter() - started
+            synthetic = timed(Retriever(corpus, index, embeddings), queries)
+        finally:
+            drop_synthetic(Path(folder), embeddings)
+    print(f"Index synthétique ({args.units} unités, {where}, écrit en {built:.0f} s) : "
           f"p50 {synthetic['p50']} ms, p95 {synthetic['p95']} ms")
     return 0
 
