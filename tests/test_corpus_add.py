@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import shutil
 from pathlib import Path
 
 import pytest
@@ -186,3 +187,24 @@ def test_invalid_id_refused(tmp_path, corpus_dir, capsys):
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_raw_justel_extraction_gives_the_same_code_penal_as_import_justel(tmp_path, monkeypatch, capsys):
+    """The plain-text path reuses the Justel parser: same 883 articles, wording and headings."""
+    from tests.conftest import CORPUS_DIR, SOURCES_DIR
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name in ("code-penal-1867.md", "code-penal-2024.md"):  # the old Code names the new one
+        shutil.copy(CORPUS_DIR / name, folder / name)
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(folder))
+    code, out, err = run_cli(capsys, "corpus", "add", str(SOURCES_DIR / "code-penal-1867.justel-2024-05-28.raw.txt"),
+                             "--id", "code-penal-1867", "--replace")
+    assert code == 0, err
+    assert "883 article(s), 175 intitulé(s)" in out
+    imported = Corpus.load(CORPUS_DIR).documents["code-penal-1867"]
+    added_again = added(folder, "code-penal-1867")
+    assert [(u.id, u.path, u.text) for u in added_again.units] == [(u.id, u.path, u.text) for u in imported.units]
+    assert added_again.meta["version"] == "2024-05-28" and added_again.meta["replaced_by"] == "code-penal-2024"
