@@ -63,13 +63,17 @@ class OfficialTextParser:
         has_articles = bool(ARTICLE_START_RE.search(text))
         if len(numbered) >= 2 and (kind == "circulaire" or not has_articles):
             return ParsedText("sections", self._sections(text, numbered, hints))
+        styled = styled_headings(text.split("\n"), hints)
+        if len(styled) >= 2 and (kind == "circulaire" or not has_articles):
+            # Headings styled as such (Word, <h2>) but numbered automatically: no number in the text.
+            return ParsedText("sections", self._sections(text, styled, hints, prefix="section-"))
         if has_articles:
             document = JustelParser(self.repairer).parse(cut_trailer(text))
             check_duplicates(document)
             return ParsedText("articles", document.items, document.header)
         return ParsedText("document", [Section("", "", self.repairer.repair(text))])
 
-    def _sections(self, text: str, numbered: dict[int, list[int]], hints: set[str]) -> list:
+    def _sections(self, text: str, numbered: dict[int, list[int]], hints: set[str], prefix: str = "point-") -> list:
         lines = text.split("\n")
         starts = sorted(numbered) + [len(lines)]
         items = []
@@ -84,7 +88,7 @@ class OfficialTextParser:
             if has_children:
                 items.append(Heading(len(number), heading))
             if body or not has_children:
-                items.append(Section("point-" + "-".join(map(str, number)), heading[:120],
+                items.append(Section(prefix + "-".join(map(str, number)), heading[:120],
                                      self.repairer.repair(f"{heading}\n\n{body}".strip())))
         return items
 
@@ -142,6 +146,12 @@ def numbered_headings(lines: list[str], hints: set[str]) -> dict[int, list[int]]
             found[position] = number
             counters = number
     return found
+
+
+def styled_headings(lines: list[str], hints: set[str]) -> dict[int, list[int]]:
+    """Line position → order (1, 2, 3…) of the lines the source styled as headings."""
+    positions = [n for n, line in enumerate(lines) if line.strip() in hints]
+    return {position: [order] for order, position in enumerate(positions, start=1)}
 
 
 def looks_like_heading(title: str) -> bool:

@@ -83,3 +83,13 @@ def test_text_without_articles_or_sections_is_one_block(parser):
     parsed = parser.parse("Note de test\nUn seul paragraphe\nsans articles.", "question parlementaire")
     assert parsed.shape == "document"
     assert parsed.items == [Section("", "", "Note de test Un seul paragraphe sans articles.")]
+
+
+@pytest.mark.unit
+def test_headings_styled_but_not_numbered_become_sections(parser):
+    text = "Circulaire de test\n\nObjet\n\nLe texte de test.\n\nProcédure fictive\n\nLe conseil imaginaire décide."
+    parsed = parser.parse(text, "circulaire", ["Objet", "Procédure fictive"])
+    assert parsed.shape == "sections"
+    assert [(s.key, s.title, s.text) for s in parsed.items] == [
+        ("preambule", "Préambule", "Circulaire de test"), ("section-1", "Objet", "Objet\n\nLe texte de test."),
+        ("section-2", "Procédure fictive", "Procédure fictive\n\nLe conseil imaginaire décide.")]
