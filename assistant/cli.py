@@ -377,6 +377,7 @@ def chat_command(args) -> int:
     for note in config.notes:
         print(f"Attention : {note}", file=sys.stderr)
     assistant = make_assistant()
+    preload_local_model(assistant)
     where = f"http://{'localhost' if args.host in ('127.0.0.1', '::1') else args.host}:{port}"
     print(f"Assistant prêt : {len(assistant.corpus.documents)} documents, {len(assistant.corpus.units)} unités. "
           f"Ouvrez {where} dans votre navigateur (Ctrl+C pour arrêter).", flush=True)
@@ -384,6 +385,23 @@ def chat_command(args) -> int:
           f"connexion : {'par mot de passe' if config.auth else 'sans compte'}.", flush=True)
     serve(settings(), assistant, args.host, port, args.open, config.auth)
     return 0
+
+
+def preload_local_model(assistant) -> None:
+    """A server whose answers are drafted by the local model loads it before anyone connects:
+    llama.cpp holds Python's lock while loading (12 s measured on a busy machine), which would
+    freeze every conversation at the first draft."""
+    from .engine import default_mode
+    from .llm import LLMError
+
+    if default_mode() == "generative" and assistant.settings.llm == "local":
+        print("Chargement du modèle local…", file=sys.stderr, flush=True)
+        llm = assistant.llm()
+        try:
+            if hasattr(llm, "load"):
+                llm.load()
+        except LLMError as error:  # each draft will say it; the passages still come
+            print(f"Attention : {error}", file=sys.stderr)
 
 
 def env_port() -> int:

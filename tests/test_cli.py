@@ -189,3 +189,35 @@ def test_import_justel_writes_a_valid_corpus_file(capsys, empty_corpus, inputs):
     assert "[1" not in art2["plain_text"] and "]1" not in art2["plain_text"] and "<L" not in art2["plain_text"]
     assert "dépositaires de secrets" in art2["plain_text"]
     assert "[1 Les dépositaires" in art2["text"]
+
+
+@pytest.mark.unit
+def test_chat_preloads_the_local_model_only_when_it_drafts_by_default(monkeypatch):
+    """llama.cpp holds Python's lock while loading: done before serving, not at the first draft."""
+    from types import SimpleNamespace
+
+    from assistant import cli
+    from assistant.llm import ModelUnavailable
+
+    class Model:
+        loads = 0
+
+        def load(self):
+            Model.loads += 1
+
+    def assistant(llm: str, model=None):
+        return SimpleNamespace(settings=SimpleNamespace(llm=llm), llm=lambda: model or Model())
+
+    monkeypatch.delenv("ASSISTANT_ANSWER_MODE", raising=False)
+    cli.preload_local_model(assistant("local"))
+    monkeypatch.setenv("ASSISTANT_ANSWER_MODE", "generative")
+    cli.preload_local_model(assistant("openai-compatible"))
+    assert Model.loads == 0
+    cli.preload_local_model(assistant("local"))
+    assert Model.loads == 1
+
+    class Broken:
+        def load(self):
+            raise ModelUnavailable("Le modèle local n'a pas pu être chargé.")
+
+    cli.preload_local_model(assistant("local", Broken()))  # said, not raised: the passages still come
