@@ -160,9 +160,35 @@ def chroma_client(index_dir: Path):
         from urllib.parse import urlparse
 
         parsed = urlparse(url if "://" in url else f"http://{url}")
-        return with_retries(lambda: chromadb.HttpClient(host=parsed.hostname, port=parsed.port or 8000,
-                                                        ssl=parsed.scheme == "https", settings=settings))
+        return bounded(with_retries(lambda: http_client(parsed, settings)))
     return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=settings)
+
+
+def http_client(parsed, settings):
+    """A quick heartbeat first, with a deadline: creating the client has none and would wait forever
+    on a server that hangs."""
+    import chromadb
+    import httpx
+
+    ssl, port = parsed.scheme == "https", parsed.port or 8000
+    httpx.get(f"{'https' if ssl else 'http'}://{parsed.hostname}:{port}/api/v2/heartbeat",
+              timeout=httpx.Timeout(CHROMA_TIMEOUT, connect=min(5.0, CHROMA_TIMEOUT)))
+    return chromadb.HttpClient(host=parsed.hostname, port=port, ssl=ssl, settings=settings)
+
+
+# Chroma's HTTP client waits forever by default: a server that hangs (stopped, overloaded, cut
+# off without a reset) would freeze every question. One request gets this long at most.
+CHROMA_TIMEOUT = 30.0
+
+
+def bounded(client):
+    """The client with a deadline on each request (its httpx session; the version is pinned)."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(CHROMA_TIMEOUT, connect=min(5.0, CHROMA_TIMEOUT))
+    return client
 
 
 # A Chroma server that does not answer (restarting, overloaded, network blip) is asked again
@@ -175,8 +201,15 @@ def unreachable(error: Exception) -> bool:
     """The server did not answer (as opposed to answering with an error)."""
     import httpx
 
-    return (isinstance(error, (httpx.TransportError, ConnectionError, TimeoutError))
+    return (isinstance(error, (httpx.TransportError, ConnectionError))
             or (isinstance(error, ValueError) and "Could not connect" in str(error)))
+
+
+def silent(error: Exception) -> bool:
+    """The server was reached but did not answer in time."""
+    import httpx
+
+    return isinstance(error, (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout, TimeoutError))
 
 
 def with_retries(call, delays: tuple[float, ...] | None = None):
@@ -186,6 +219,10 @@ def with_retries(call, delays: tuple[float, ...] | None = None):
         try:
             return call()
         except Exception as error:
+            if silent(error):  # it took the request and went quiet: asking again would stack up waits
+                raise IndexUnavailable(f"le serveur Chroma ({os.environ.get('ASSISTANT_CHROMA_URL', '')}) ne "
+                                       f"répond plus (aucune réponse en {CHROMA_TIMEOUT:g} s) : vérifiez-le, "
+                                       "puis reposez la question.") from None
             if not unreachable(error):
                 raise
             if pause is None:

@@ -414,3 +414,20 @@ def test_chroma_server_down_then_back_loses_nothing(chroma_down_and_up, monkeypa
 
     name = f"{index_module.COLLECTION_PREFIX}main-{report.version}"
     assert server_client(server.port).get_collection(name).count() == report.chunks
+
+    # Hung (stopped, not dead): each request has a deadline, then one French line; it answers on resuming.
+    monkeypatch.setattr(index_module, "CHROMA_TIMEOUT", 2.0)
+    retriever = Retriever(corpus, LiveIndex(paths.index_dir), {"main": embeddings["main"]})
+    server.process.send_signal(signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with pytest.raises(IndexUnavailable, match=r"ne répond plus \(aucune réponse en 2 s\)"):
+            retriever.retrieve(QUESTION_458TER, 5)
+        with pytest.raises(IndexUnavailable, match="ne répond plus"):
+            LiveIndex(paths.index_dir)  # a new start against the hung server does not hang either
+        hung = time.monotonic() - started
+        assert hung < 8, hung
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+    assert retriever.retrieve(QUESTION_458TER, 5).unit_ids == before
+    print(f"serveur figé : deux erreurs en {hung:.1f} s, puis les mêmes réponses à la reprise")
