@@ -144,6 +144,19 @@ def test_replacing_a_partial_document_keeps_its_id(tmp_path, corpus_dir, capsys,
     assert str(backups[0]) in out
 
 
+@pytest.mark.integration
+def test_partial_text_says_what_is_missing(tmp_path, corpus_dir, capsys):
+    source = tmp_path / "extrait.txt"
+    source.write_text(fx.law_text(fx.JUSTEL_ARTICLES[:2]), encoding="utf-8")
+    code, _, err = run_cli(capsys, "corpus", "add", str(source), "--id", "loi-test-extrait", *NEW,
+                           "--partial", "seul l'art. 1er")
+    assert code == 0, err
+    corpus = Corpus.load(corpus_dir)
+    document = corpus.documents["loi-test-extrait"]
+    assert document.meta["complete"] is False and document.meta["missing"] == "seul l'art. 1er"
+    assert corpus.unit_dict(document.units[0])["complete"] is False
+
+
 BAD_INPUTS = {
     "pdf vide": (lambda d: fx.blank_pdf(d / "vide.pdf"), NEW, "ce PDF ne contient aucun texte"),
     "pdf scanné": (lambda d: fx.image_only_pdf(d / "scan.pdf"), NEW, "document scanné"),
