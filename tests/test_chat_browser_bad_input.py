@@ -27,8 +27,8 @@ from tests.test_privacy import VALID_NATIONAL_NUMBER  # noqa: E402
 pytest_plugins = ["tests.retrieval_fixtures"]
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.browser]
 
-TYPED = by_name("script", "image-onerror", "markdown", "50-ko", "largeur-nulle-seule", "emoji-autour", "arabe-rtl",
-                "injection-et-question")
+TYPED = by_name("script", "image-onerror", "markdown", "50-ko", "largeur-nulle-seule", "utf8-invalide",
+                "emoji-autour", "arabe-rtl", "injection-et-question")
 REFUSED = "Message refusé : "
 
 
@@ -48,14 +48,18 @@ def assistant_messages(page):
 
 
 def send(page, text: str) -> str:
-    """Type, send, and return the text of the assistant's last reply once the run is over."""
+    """Type, send, and return the text of the assistant's new messages once the run is over."""
     before = assistant_messages(page).count()
     page.fill("#chat-input", text)
     page.click("#chat-submit")
     page.wait_for_function(f"document.querySelectorAll(\"[data-step-type='assistant_message']\").length > {before}",
                            timeout=60_000)
     page.locator("#chat-submit").wait_for()  # the run is over (the stop button is the send button again)
-    return assistant_messages(page).last.inner_text()
+    count = -1
+    while count != assistant_messages(page).count():  # until no message is still arriving
+        count = assistant_messages(page).count()
+        page.wait_for_timeout(400)
+    return "\n".join(assistant_messages(page).all_inner_texts()[before:])
 
 
 def test_hostile_input_in_the_chat_is_shown_as_text_and_answered_or_refused_in_french(guarded_server, open_page):
@@ -64,7 +68,9 @@ def test_hostile_input_in_the_chat_is_shown_as_text_and_answered_or_refused_in_f
     for case in TYPED:
         text = case.text.replace("\x00", "")  # a browser text field cannot hold NUL
         reply = send(page, text)
-        if case.outcome == "refused":
+        if case.name == "utf8-invalide":  # the browser sends « � » (U+FFFD) for them: a readable question
+            assert REFUSED not in reply and "erreur inattendue" not in reply, reply[:300]
+        elif case.outcome == "refused":
             assert reply.startswith(REFUSED) and case.message in reply, (case.name, reply[:300])
         else:
             assert "Extraits des textes (cités mot pour mot)" in reply or "corpus" in reply, (case.name, reply[:300])
@@ -80,7 +86,7 @@ def test_hostile_input_in_the_chat_is_shown_as_text_and_answered_or_refused_in_f
     assert page.locator("[data-step-type] h1").count() == 0  # « # Titre » stayed a line of text
     # …but it is all there, as text, in the user's messages.
     user_texts = "\n".join(page.locator("[data-step-type='user_message']").all_inner_texts())
-    for shown in (SCRIPT, IMAGE, "# Titre", "**gras**", "🤐🔒", "هل يمكنني"):
+    for shown in (SCRIPT, IMAGE, "# Titre", "**gras**", "🤐🔒", "هل يمكنني", "un secret �� ?"):
         assert shown in user_texts, shown
     assert MARKDOWN.split("\n")[0] in user_texts
 
