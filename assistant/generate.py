@@ -107,9 +107,9 @@ class GenerativeAnswerer:
                 pieces.append(piece)
                 yield piece
         except LLMError as error:
-            draft.failure = f"Le modèle local n'a pas pu rédiger de réponse ({error}). Voici les extraits des textes."
+            draft.failure = f"Le modèle n'a pas pu rédiger de réponse ({error}). Voici les extraits des textes."
         except Exception as error:  # a runtime bug must not cost the user the verbatim passages
-            draft.failure = ("Le modèle local a rencontré une erreur inattendue "
+            draft.failure = ("Le modèle a rencontré une erreur inattendue "
                              f"({error.__class__.__name__}). Voici les extraits des textes.")
         draft.total_ms = (time.perf_counter() - started) * 1000
         draft.text = "".join(pieces).strip()
