@@ -31,6 +31,8 @@ class GoldItem:
 
 def load_gold(paths: list[Path]) -> list[GoldItem]:
     """Read JSONL gold files (`history` optional, as in the BSARD file)."""
+    from .engine import InvalidQuestion, clean_question
+
     items = []
     for path in paths:
         try:
@@ -47,6 +49,10 @@ def load_gold(paths: list[Path]) -> list[GoldItem]:
                                       bool(raw.get("answerable", True))))
             except (json.JSONDecodeError, KeyError, TypeError) as error:
                 raise GoldError(f"{path}:{number}: ligne invalide ({error.__class__.__name__})") from None
+            try:  # the assistant would refuse it: say so here, with the line
+                clean_question(items[-1].question)
+            except InvalidQuestion as error:
+                raise GoldError(f"{path}:{number}: question refusée ({error})") from None
     return items
 
 

@@ -198,3 +198,18 @@ def test_extracts_drop_only_the_injected_sentence(injected_assistant):
     # The article keeps its other sentences in the extracts: only the order is held back.
     given = next(e for e in extracts if e.unit_id == UNIT_458TER)
     assert any(q.text[:80] in given.text for q in answer.quotes if q.unit_id == UNIT_458TER and q.text != INJECTED)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.outcome == "refused"], ids=str)
+def test_gold_file_with_a_refused_question_names_the_line(tmp_path, case):
+    """`assistant eval` and `corpus update` read gold files: a question the assistant would refuse
+    is reported with its line, before any model is loaded (it was a traceback mid-evaluation)."""
+    from assistant.evaluate import GoldError, load_gold
+
+    path = tmp_path / "gold.jsonl"
+    good = {"id": "ok", "question": QUESTION_458TER, "expected_citations": [UNIT_458TER]}
+    path.write_text(json.dumps(good) + "\n" + json.dumps({"id": "mauvaise", "question": case.text}) + "\n",
+                    encoding="utf-8")
+    with pytest.raises(GoldError) as caught:
+        load_gold([path])
+    assert str(caught.value).startswith(f"{path}:2: question refusée (") and case.message in str(caught.value)
