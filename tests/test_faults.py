@@ -73,6 +73,7 @@ def collections(index_dir: Path) -> set[str]:
 
 # -- kill -9 during an index build ----------------------------------------------------------------
 
+@pytest.mark.slow
 def test_kill_9_during_an_index_build_leaves_the_previous_index_live(tmp_path, monkeypatch, capsys, small_index,
                                                                       embeddings):
     paths = copy_index(small_index, tmp_path)
@@ -270,6 +271,7 @@ def wait_for(condition, process: subprocess.Popen, what: str, timeout: float = 1
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", ["construction", "évaluation"])
 def test_kill_9_during_a_corpus_update_leaves_the_previous_index_live(stage, tmp_path, monkeypatch, capsys,
                                                                        small_index, embeddings):

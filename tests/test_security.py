@@ -71,6 +71,7 @@ def test_the_fallback_guard_blocks_connections(probe):
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 def test_commands_work_with_no_network_at_all(tmp_path, small_index, probe):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "ASSISTANT_LLM": "none", "ASSISTANT_HOME": str(tmp_path / "home"),
            "ASSISTANT_CORPUS_DIR": str(small_index.corpus_dir), "ASSISTANT_INDEX_DIR": str(small_index.index_dir)}
