@@ -17,6 +17,7 @@ class UsageError(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
+    tolerant_output()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "handler"):
@@ -33,6 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
         sys.stderr.close()
         return 0
+
+
+def tolerant_output() -> None:
+    """A terminal that cannot show « é » (PYTHONIOENCODING=ascii…) gets « ? », not a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError, OSError):
+            pass  # not a text stream that can be reconfigured: leave it
 
 
 class FrenchArgumentParser(argparse.ArgumentParser):

@@ -140,6 +140,14 @@ def test_undecodable_bytes_on_the_real_command_line(small_index):
     assert err.startswith("Erreur : la question contient des octets qui ne sont pas du texte UTF-8 valide")
 
 
+def test_a_terminal_that_cannot_show_accents_gets_question_marks_not_a_traceback(small_index):
+    env = {**os.environ, "ASSISTANT_CORPUS_DIR": str(small_index.corpus_dir), "PYTHONIOENCODING": "ascii"}
+    done = subprocess.run([sys.executable, "-m", "assistant.cli", "corpus", "show", UNIT_458TER],
+                          capture_output=True, env=env, timeout=120, cwd=REPO)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert b"Traceback" not in done.stderr and b"par ?tat ou par profession" in done.stdout
+
+
 # -- prompt injection inside a corpus document ---------------------------------------------------
 
 @pytest.fixture(scope="module")
