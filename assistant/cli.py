@@ -255,19 +255,26 @@ def index_build(args) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "ACTIVE")
     from . import engine
 
+    from .embeddings import EmbeddingConfigError
+
     try:
         print(engine.build_index(settings(), force=args.force).summary())
-    except (engine.CorpusInvalid, engine.IndexUnavailable) as error:
+    except (engine.CorpusInvalid, engine.IndexUnavailable, EmbeddingConfigError) as error:
         raise UsageError(str(error)) from None
+    except OSError as error:  # disk full, folder not writable…: the live index has not changed
+        raise UsageError(f"écriture de l'index impossible ({error.strerror or error.__class__.__name__} : "
+                         f"{error.filename or settings().index_dir}) ; l'index en service n'a pas changé.") from None
     return 0
 
 
 def make_assistant():
     from . import engine
 
+    from .embeddings import EmbeddingConfigError
+
     try:
         return engine.Assistant()
-    except (engine.CorpusInvalid, engine.IndexUnavailable) as error:
+    except (engine.CorpusInvalid, engine.IndexUnavailable, EmbeddingConfigError) as error:
         raise UsageError(str(error)) from None
 
 
@@ -278,9 +285,14 @@ def ask_command(args) -> int:
         question, k = engine.clean_question(args.question), engine.check_k(args.k)
     except engine.InvalidQuestion as error:
         raise UsageError(str(error)) from None
+    from .embeddings import EmbeddingConfigError
+
     mode = args.mode or engine.default_mode()
     assistant = make_assistant()
-    reply = assistant.prepare(question, k=k)
+    try:  # the index or a model can fail after loading (Chroma server gone, model loaded lazily)
+        reply = assistant.prepare(question, k=k)
+    except (engine.IndexUnavailable, EmbeddingConfigError) as error:
+        raise UsageError(str(error)) from None
     if args.json:
         for _ in assistant.stream_draft(reply) if mode == "generative" else ():
             pass

@@ -90,6 +90,7 @@ class Assistant:
         if build_if_missing and not (self.settings.index_dir / "current.json").exists():
             build_in_subprocess(self.settings)
         self.index = LiveIndex(self.settings.index_dir)
+        check_models(self.index.pointer, self.embeddings)
         self.retriever = Retriever(self.corpus, self.index, self.embeddings, system)
         self.answerer = ExtractiveAnswerer(self.corpus)
         self._llm, self._llm_problem = llm, ""
@@ -156,6 +157,17 @@ class Assistant:
             if self._llm is None and not self._llm_problem:
                 self._llm_problem = "Aucun modèle de langage n'est configuré (ASSISTANT_LLM=none) : extraits seuls."
         return self._llm
+
+
+def check_models(pointer: dict, embeddings: dict) -> None:
+    """Questions must be embedded by the models that embedded the passages (ASSISTANT_EMBEDDING
+    changed since the last build: vectors of another model would be compared, or fail on their size)."""
+    built = pointer.get("models") or {}
+    changed = [f"{built[name]} → {model.model_name}" for name, model in embeddings.items()
+               if name in built and built[name] != model.model_name]
+    if changed:
+        raise IndexUnavailable(f"l'index en service a été construit avec un autre modèle d'embeddings "
+                               f"({', '.join(changed)}) : reconstruisez-le avec « assistant index build ».")
 
 
 def load_valid_corpus(settings: Settings) -> Corpus:

@@ -159,7 +159,14 @@ def chroma_client(index_dir: Path):
     if url:
         from urllib.parse import urlparse
 
-        parsed = urlparse(url if "://" in url else f"http://{url}")
+        try:
+            parsed = urlparse(url if "://" in url else f"http://{url}")
+            valid = parsed.scheme in ("http", "https") and bool(parsed.hostname) and (parsed.port or 8000) > 0
+        except ValueError:  # « http://[bad », a port beyond 65535…
+            valid = False
+        if not valid:
+            raise IndexUnavailable(f"ASSISTANT_CHROMA_URL invalide (« {url} ») : attendu une adresse comme "
+                                   "http://hote:8000, ou retirez la variable pour le stockage intégré.")
         return bounded(with_retries(lambda: http_client(parsed, settings)))
     return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=settings)
 

