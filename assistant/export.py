@@ -12,7 +12,7 @@ from datetime import datetime
 from . import privacy
 from .answer import draft_text
 from .corpus import Corpus, CorpusError, unit_label
-from .ui import french_date, unit_warnings
+from .ui import escape_markdown, french_date, unit_warnings
 
 HISTORY_TURNS = 6  # previous turns kept with an exchange (follow-ups are judged with them)
 
@@ -53,9 +53,10 @@ def conversation_markdown(exchanges: list[dict], corpus: Corpus, when: datetime 
 
 
 def exchange_lines(number: int, exchange: dict) -> list[str]:
-    lines = [f"## Question {number}", "", exchange["question"], ""]
+    # What the user typed stays text in any Markdown viewer: no heading, link or HTML made of it.
+    lines = [f"## Question {number}", "", escape_markdown(exchange["question"]), ""]
     if exchange.get("standalone") and exchange["standalone"] != exchange["question"]:
-        lines += [f"*Question comprise : {exchange['standalone']}*", ""]
+        lines += [f"*Question comprise : {escape_markdown(exchange['standalone'])}*", ""]
     lines += ["### Réponse", "", exchange["passages"], ""]
     if exchange.get("draft"):
         lines += [exchange["draft"], ""]

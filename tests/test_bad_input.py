@@ -28,7 +28,7 @@ from tests.conftest import CORPUS_DIR, run_cli
 
 pytest.register_assert_rewrite("tests.retrieval_fixtures", "tests.bad_inputs")
 pytest_plugins = ["tests.retrieval_fixtures"]
-from tests.bad_inputs import CASES, K_VALUES, UNKNOWN_IDS, BadInput  # noqa: E402
+from tests.bad_inputs import CASES, K_VALUES, UNKNOWN_IDS, BadInput, by_name  # noqa: E402
 from tests.retrieval_fixtures import QUESTION_458TER, UNIT_458TER, use_small_index  # noqa: E402
 from tests.test_generate import ScriptedLLM  # noqa: E402
 
@@ -254,3 +254,15 @@ def test_index_build_into_a_file_or_with_a_missing_model(capsys, monkeypatch, tm
     code, out, err = run_cli(capsys, "index", "build")
     assert (code, out) == (2, "") and "impossible à charger" in err and "Traceback" not in err
     assert not (tmp_path / "index" / "current.json").exists()
+
+
+@pytest.mark.parametrize("case", by_name("script", "image-onerror", "markdown", "script-seul", "gabarits"), ids=str)
+def test_exported_conversation_keeps_hostile_questions_as_text(assistant, case):
+    """The Markdown export (opened later in any viewer) holds the question as escaped text."""
+    from assistant import export
+
+    reply = assistant.prepare(case.text, k=5)
+    markdown = export.conversation_markdown([export.exchange_record(reply, "extractive")], assistant.corpus)
+    question = markdown.split("## Question 1\n\n", 1)[1].split("\n\n### Réponse", 1)[0]
+    assert not re.search(r"(?<!\\)[<\[]", question) and not question.startswith("#"), question
+    assert re.sub(r"\\(.)", r"\1", question) == clean_question(case.text)  # unescaped, it is what was typed
