@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sqlite3
 import urllib.error
 import urllib.parse
@@ -37,7 +38,12 @@ def guarded_server(small_index, tmp_path_factory):
     home = tmp_path_factory.mktemp("chat-hostile")
     (home / "chat.yaml").write_text(f'history: true\nusers:\n  {USER}: "{chat_config.hash_password(PASSWORD)}"\n',
                                     encoding="utf-8")
-    server = ChatServer(home, server_env(small_index, home, ASSISTANT_LLM="none"))
+    index = home / "index"  # a copy: the last test damages it under the running server
+    shutil.copytree(small_index.index_dir, index)
+    env = server_env(small_index, home, ASSISTANT_LLM="none")
+    env["ASSISTANT_INDEX_DIR"] = str(index)
+    server = ChatServer(home, env)
+    server.index = index
     yield server
     server.stop()
     check_offline_and_private(server)  # no traceback, no request off the loopback, no national number kept
@@ -139,3 +145,16 @@ def test_login_is_enforced(guarded_server):
     with sqlite3.connect(guarded_server.database) as connection:  # the failed attempts left no user behind
         users = [row[0] for row in connection.execute('SELECT "identifier" FROM users')]
     assert "intrus" not in users
+
+
+def test_index_damaged_under_the_running_chat_is_said_in_french(guarded_server, open_page):
+    """Last test of the module: it damages the server's copy of the index."""
+    page = open_page(guarded_server)
+    log_in(page)
+    assert "Extraits des textes (cités mot pour mot)" in send(page, TYPED[-1].text)
+    with open(guarded_server.index / "chroma" / "chroma.sqlite3", "r+b") as database:
+        database.write(b"abime" * 4096)
+    reply = send(page, TYPED[-1].text)
+    assert reply.startswith("L'assistant ne peut pas répondre : l'index "), reply[:300]
+    assert "est devenu illisible" in reply and "assistant index build --force" in reply
+    assert "erreur inattendue" not in reply
