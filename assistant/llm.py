@@ -83,6 +83,9 @@ BLOCK = 1 << 20
 def ensure_model(settings: Settings, spec: ModelSpec = QWEN_CODER_1_5B) -> Path:
     """The verified model file at `settings.model_path`, joined from the installed parts if missing."""
     path = Path(settings.model_path)
+    if path.exists() and not path.is_file():  # a folder given by mistake: never advise deleting it
+        raise ModelUnavailable(f"{path} n'est pas un fichier : indiquez le fichier GGUF du modèle dans "
+                               "ASSISTANT_MODEL_PATH, ou retirez la variable.")
     if path.exists():
         verify_model(path, spec)
     else:

@@ -434,3 +434,12 @@ def test_chroma_server_down_then_back_loses_nothing(chroma_down_and_up, monkeypa
         server.process.send_signal(signal.SIGCONT)
     assert retriever.retrieve(QUESTION_458TER, 5).unit_ids == before
     print(f"serveur figé : deux erreurs en {hung:.1f} s, puis les mêmes réponses à la reprise")
+
+
+def test_a_folder_given_as_the_model_file_is_refused_without_advising_to_delete_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_MODEL_PATH", str(tmp_path))
+    with pytest.raises(ModelUnavailable) as caught:
+        ensure_model(settings())
+    assert str(caught.value) == (f"{tmp_path} n'est pas un fichier : indiquez le fichier GGUF du modèle dans "
+                                 "ASSISTANT_MODEL_PATH, ou retirez la variable.")
+    assert tmp_path.is_dir()
