@@ -317,21 +317,42 @@ class IndexBuilder:
         version = time.strftime("v%Y%m%d-%H%M%S") + f"-{uuid.uuid4().hex[:8]}"
         folder = self.index_dir / "versions" / version
         folder.mkdir(parents=True)
-        embedded = 0
-        for name, model in self.embeddings.items():
-            reused = {} if force else self._reusable_vectors(client, pointer, name, old, chunks)
-            vectors = self._embed(model, chunks, reused, name)
-            embedded += len(chunks) - len(reused)
-            self._write_collection(client, collection_name(name, version), chunks, vectors)
-        write_bm25(folder / "bm25", chunks)
-        (folder / "chunks.json").write_text(json.dumps([asdict(c) for c in chunks], ensure_ascii=False),
-                                            encoding="utf-8")
+        try:
+            embedded = self._write_version(client, pointer, old, chunks, version, force)
+        except Exception as error:
+            self._discard_quietly(version)  # no half-written version left behind
+            if isinstance(error, OSError) or type(error).__module__.startswith("chromadb"):
+                raise IndexUnavailable(f"écriture de la version {version} impossible ({error.__class__.__name__} : "
+                                       f"{str(error)[:120]}) ; l'index en service n'a pas changé (espace disque ? "
+                                       "droits d'écriture ?).") from None
+            raise
         new_pointer = {"version": version, "models": self.models(), "chunks": len(chunks),
                        "units": len(corpus.units), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
         if switch:
             self.publish(new_pointer, client)
         return BuildReport(version, len(chunks), len(diff["added"]), len(diff["changed"]), len(diff["removed"]),
                            len(diff["unchanged"]), embedded, time.perf_counter() - started, switch, new_pointer)
+
+    def _write_version(self, client, pointer, old: dict, chunks: list[Chunk], version: str, force: bool) -> int:
+        """Vectors (reused or computed), Chroma collections, BM25 and chunk records of a new version;
+        returns how many vectors were computed."""
+        embedded = 0
+        for name, model in self.embeddings.items():
+            reused = {} if force else self._reusable_vectors(client, pointer, name, old, chunks)
+            vectors = self._embed(model, chunks, reused, name)
+            embedded += len(chunks) - len(reused)
+            self._write_collection(client, collection_name(name, version), chunks, vectors)
+        folder = self.index_dir / "versions" / version
+        write_bm25(folder / "bm25", chunks)
+        (folder / "chunks.json").write_text(json.dumps([asdict(c) for c in chunks], ensure_ascii=False),
+                                            encoding="utf-8")
+        return embedded
+
+    def _discard_quietly(self, version: str) -> None:
+        try:
+            self.discard(version)
+        except Exception:  # the disk or the server that failed the build may fail this too
+            pass
 
     def publish(self, pointer: dict, client=None) -> None:
         """Make a built version live, then remove the others."""

@@ -117,6 +117,40 @@ def test_kill_9_during_an_index_build_leaves_the_previous_index_live(tmp_path, m
     assert any(MARKER in chunk.text for chunk in LiveIndex(paths.index_dir).chunks)
 
 
+def no_bigger_files_than(size: int):
+    """For a child process: writing past `size` bytes in any file fails (EFBIG), as on a full disk."""
+    import resource
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an error to handle, not a signal that kills
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
+
+
+@pytest.mark.slow
+def test_a_build_that_cannot_write_fails_in_french_and_leaves_nothing(tmp_path, monkeypatch, capsys, small_index,
+                                                                     embeddings):
+    paths = copy_index(small_index, tmp_path)
+    point_at(monkeypatch, paths)
+    change_458(paths.corpus_dir)
+    pointer = (paths.index_dir / "current.json").read_bytes()
+    assert (paths.index_dir / "chroma" / "chroma.sqlite3").stat().st_size > 200_000
+    done = subprocess.run([sys.executable, "-m", "assistant.cli", "index", "build"], capture_output=True, text=True,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"}, cwd=REPO_ROOT, timeout=300,
+                          preexec_fn=no_bigger_files_than(200_000))
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert done.stderr.startswith("Erreur : écriture de la version ")
+    assert "l'index en service n'a pas changé" in done.stderr
+    assert (paths.index_dir / "current.json").read_bytes() == pointer
+    assert [p.name for p in (paths.index_dir / "versions").iterdir()] == [json.loads(pointer)["version"]]
+    index = LiveIndex(paths.index_dir)
+    corpus = Corpus.load(paths.corpus_dir)
+    assert UNIT_458TER in Retriever(corpus, index, embeddings).retrieve(QUESTION_458TER, 5).unit_ids[:3]
+    report = engine.build_index(settings(), embeddings=embeddings, progress=False)  # space again: it completes
+    assert report.switched and report.changed == 1
+
+
 # -- the index damaged or deleted while the assistant runs ------------------------------------------
 
 def test_index_damaged_under_a_running_assistant(tmp_path, monkeypatch, capsys, small_index):
