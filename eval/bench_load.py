@@ -181,6 +181,7 @@ class Conversation:
         self.sent_at = 0.0
         self.turn: Turn | None = None
         self.current_mode: str | None = None
+        self.closing = False
 
     async def run(self, start: asyncio.Event) -> Outcome:
         import socketio
@@ -202,6 +203,7 @@ class Conversation:
         except Exception as error:  # connection refused or lost, protocol surprise
             self.outcome.errors.append(f"{error.__class__.__name__}: {error}")
         finally:
+            self.closing = True  # our own disconnection is not a lost connection
             await asyncio.shield(client.disconnect())
         return self.outcome
 
@@ -233,7 +235,7 @@ class Conversation:
         self.event.set()
 
     def _lost(self) -> None:
-        if not self.outcome.finished:
+        if not self.closing:
             self.outcome.errors.append("connexion perdue")
         self.event.set()
 
@@ -332,7 +334,7 @@ async def run_load(urls: list[str], users: int, mode: str = "extractive", deadli
     await _started(conversations, tasks)
     started = time.monotonic()
     start.set()  # every question goes out at once: the worst case for a workshop room
-    done, pending = await asyncio.wait(tasks, timeout=deadline)
+    _, pending = await asyncio.wait(tasks, timeout=deadline)
     for task in pending:
         task.cancel()
     outcomes = await asyncio.gather(*tasks)
