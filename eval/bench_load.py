@@ -47,7 +47,8 @@ ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "eval" / "gold" / "dans-le-sujet.jsonl"
 FOLLOW_UPS = ["Et pour un conseiller du CPAS ?", "Et si la personne est mineure ?", "Et en cas de danger grave ?",
               "Et pour le président du CPAS ?", "Et si le juge me convoque ?"]
-ERROR_SIGNS = ("Une erreur inattendue est survenue", "L'assistant n'a pas pu démarrer")
+ERROR_SIGNS = ("Une erreur inattendue est survenue", "L'assistant n'a pas pu démarrer",
+               "L'assistant ne peut pas répondre", "Message refusé")
 DRAFT_HEADING = "**Brouillon rédigé par le modèle local"
 PASSAGES_TITLE = "**Extraits des textes (cités mot pour mot)**"
 WAITING_RE = re.compile(r"En attente… le modèle local rédige (une|\d+) autres? réponses?")
