@@ -355,10 +355,14 @@ class IndexBuilder:
             pass
 
     def publish(self, pointer: dict, client=None) -> None:
-        """Make a built version live, then remove the others."""
+        """Make a built version live, then remove the others. On a Chroma server the previous
+        version stays until the next build: the app processes sharing the server still read it
+        until they restart (removed at once, each of their questions was refused)."""
+        previous = read_pointer(self.index_dir) if os.environ.get("ASSISTANT_CHROMA_URL") else None
         write_pointer(self.index_dir, pointer)
+        keep = {pointer["version"]} | ({previous["version"]} if previous else set())
         try:
-            self._drop_other_versions(client or chroma_client(self.index_dir), pointer["version"])
+            self._drop_other_versions(client or chroma_client(self.index_dir), keep)
         except Exception:  # the new version is live; the next build removes what is left
             pass
 
@@ -421,14 +425,14 @@ class IndexBuilder:
                 metadatas=[{"unit_id": c.unit_id, "document": c.document, "hash": c.hash} for c in group],
                 documents=[c.text for c in group]))
 
-    def _drop_other_versions(self, client, keep: str) -> None:
-        """Remove versions that are not live (older ones, and leftovers of crashed builds)."""
+    def _drop_other_versions(self, client, keep: set[str]) -> None:
+        """Remove the versions not kept (older ones, and leftovers of crashed builds)."""
         for collection in client.list_collections():
             name = getattr(collection, "name", collection)
-            if name.startswith(COLLECTION_PREFIX) and not name.endswith("-" + keep):
+            if name.startswith(COLLECTION_PREFIX) and not any(name.endswith("-" + k) for k in keep):
                 client.delete_collection(name)
         for folder in (self.index_dir / "versions").iterdir():
-            if folder.name != keep:
+            if folder.name not in keep:
                 shutil.rmtree(folder, ignore_errors=True)
 
 

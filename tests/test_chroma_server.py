@@ -123,19 +123,28 @@ def test_build_and_search_on_a_chroma_server(server_settings, chroma_server, mon
     reply = json.loads(capsys.readouterr().out)
     assert UNIT_458TER in reply["citations"]
 
-    # An incremental build on the server drops the old collection there.
+    # An incremental build on the server keeps the previous collection there (processes that
+    # share the server still read it until they restart), and drops it at the next build.
     path = settings.corpus_dir / "code-penal-1867.md"
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        "ont déposé ou fait déposer des objets à l'établissement.",
-        "ont déposé ou fait déposer des objets à l'établissement. Modifié."), encoding="utf-8")
-    start = int(time.time())
-    while int(time.time()) == start:  # version names have a one-second resolution
-        time.sleep(0.05)
-    second = engine.build_index(settings, progress=False)
+    running = LiveIndex(settings.index_dir)  # another process, started before the update
+
+    def change_and_build(old: str, new: str):
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+        start = int(time.time())
+        while int(time.time()) == start:  # version names have a one-second resolution
+            time.sleep(0.05)
+        return engine.build_index(settings, progress=False)
+
+    second = change_and_build("ont déposé ou fait déposer des objets à l'établissement.",
+                              "ont déposé ou fait déposer des objets à l'établissement. Modifié.")
     assert second.switched and second.changed == 1 and second.embedded == 1
     names = collection_names(chroma_server)
-    assert f"{COLLECTION_PREFIX}main-{second.version}" in names
-    assert name not in names
+    assert f"{COLLECTION_PREFIX}main-{second.version}" in names and name in names
+    assert UNIT_458TER in Retriever(corpus, running, models).retrieve(QUESTION_458TER, 10).unit_ids[:3]
+    third = change_and_build("établissement. Modifié.", "établissement. Modifié deux fois.")
+    names = collection_names(chroma_server)
+    assert third.switched and f"{COLLECTION_PREFIX}main-{third.version}" in names
+    assert f"{COLLECTION_PREFIX}main-{second.version}" in names and name not in names
 
 
 def test_closed_port_build_is_a_french_error(tmp_path, monkeypatch, small_index, embeddings):
