@@ -476,7 +476,7 @@ class LiveIndex:
         pointer = pointer or read_pointer(index_dir)
         if pointer is None:
             raise IndexUnavailable(f"aucun index dans {index_dir} : lancez « assistant index build ».")
-        self.pointer = pointer
+        self.pointer, self.index_dir = pointer, index_dir
         folder = index_dir / "versions" / pointer["version"]
         try:
             records = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
@@ -502,10 +502,20 @@ class LiveIndex:
         except IndexUnavailable:
             raise
         except Exception as error:  # the files changed under the running process
-            raise IndexUnavailable(f"l'index {self.pointer['version']} est devenu illisible "
-                                   f"({error.__class__.__name__}) : reconstruisez-le avec « assistant index build "
-                                   "--force », puis redémarrez l'assistant.") from None
+            raise IndexUnavailable(self._unreadable(error)) from None
         return [(self.by_id[i], 1.0 - d) for i, d in zip(found["ids"][0], found["distances"][0])]
+
+    def _unreadable(self, error: Exception) -> str:
+        """French advice: a newer version went live (restart) or this one is damaged (rebuild)."""
+        try:
+            live = read_pointer(self.index_dir)
+        except Exception:  # the pointer itself is unreadable: rebuilding is the advice anyway
+            live = None
+        if live and live.get("version") != self.pointer["version"]:
+            return (f"l'index a été mis à jour depuis le démarrage (version {live['version']} en service) : "
+                    "redémarrez l'assistant pour l'utiliser.")
+        return (f"l'index {self.pointer['version']} est devenu illisible ({error.__class__.__name__}) : "
+                "reconstruisez-le avec « assistant index build --force », puis redémarrez l'assistant.")
 
     def lexical(self, text: str, n: int) -> list[tuple[int, float]]:
         """(chunk position, BM25 score), best first; zero-score hits dropped."""

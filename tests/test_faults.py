@@ -23,7 +23,7 @@ from assistant import engine
 from assistant import index as index_module
 from assistant.config import REPO_ROOT, Settings, settings
 from assistant.corpus import Corpus
-from assistant.index import IndexUnavailable, LiveIndex
+from assistant.index import IndexUnavailable, LiveIndex, chroma_client, collection_name, read_pointer, write_pointer
 from assistant.llm import QWEN_CODER_1_5B, ModelUnavailable, ensure_model
 from assistant.retrieve import Retriever
 from tests.conftest import run_cli
@@ -477,3 +477,19 @@ def test_a_folder_given_as_the_model_file_is_refused_without_advising_to_delete_
     assert str(caught.value) == (f"{tmp_path} n'est pas un fichier : indiquez le fichier GGUF du modèle dans "
                                  "ASSISTANT_MODEL_PATH, ou retirez la variable.")
     assert tmp_path.is_dir()
+
+
+def test_a_newer_version_live_under_a_running_assistant_asks_for_a_restart(tmp_path, monkeypatch, small_index):
+    paths = copy_index(small_index, tmp_path)
+    point_at(monkeypatch, paths)
+    assistant = engine.Assistant(build_if_missing=False)
+    old = read_pointer(paths.index_dir)
+    # Another process published a new version and removed this one's collections.
+    write_pointer(paths.index_dir, {**old, "version": "v-plus-recente"})
+    client = chroma_client(paths.index_dir)
+    for name in old["models"]:
+        client.delete_collection(collection_name(name, old["version"]))
+    with pytest.raises(IndexUnavailable) as caught:
+        assistant.prepare(QUESTION_458TER)
+    assert "mis à jour depuis le démarrage (version v-plus-recente en service)" in str(caught.value)
+    assert "redémarrez l'assistant" in str(caught.value) and "--force" not in str(caught.value)
