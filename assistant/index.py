@@ -392,7 +392,7 @@ class IndexBuilder:
         if not pointer or not ids:
             return {}
         try:
-            collection = client.get_collection(collection_name(name, pointer["version"]))
+            collection = client.get_collection(collection_name(name, pointer["version"]), embedding_function=None)
             found = collection.get(ids=ids, include=["embeddings", "metadatas"])
         except Exception:
             return {}  # the old collection is gone or damaged: embed again
@@ -484,7 +484,7 @@ class LiveIndex:
             self.bm25 = load_bm25(folder / "bm25")
             client = chroma_client(index_dir)
             names = {name: collection_name(name, pointer["version"]) for name in pointer["models"]}
-            self.collections = {name: with_retries(lambda: client.get_collection(full))
+            self.collections = {name: with_retries(lambda: client.get_collection(full, embedding_function=None))
                                 for name, full in names.items()}
         except IndexUnavailable:
             raise
