@@ -221,3 +221,15 @@ def test_raw_justel_extraction_gives_the_same_code_penal_as_import_justel(tmp_pa
     added_again = added(folder, "code-penal-1867")
     assert [(u.id, u.path, u.text) for u in added_again.units] == [(u.id, u.path, u.text) for u in imported.units]
     assert added_again.meta["version"] == "2024-05-28" and added_again.meta["replaced_by"] == "code-penal-2024"
+
+
+@pytest.mark.integration
+def test_kind_and_level_of_power_as_a_trainer_types_them(tmp_path, corpus_dir, capsys):
+    source = tmp_path / "extrait.txt"
+    source.write_text(fx.law_text(fx.JUSTEL_ARTICLES[:2]), encoding="utf-8")
+    code, _, err = run_cli(capsys, "corpus", "add", str(source), "--id", "decret-test-2001", "--title",
+                           "Décret de test du 2 février 2001", "--kind", "DECRET", "--jurisdiction", "wallonie",
+                           "--date", "2001-02-02")
+    assert code == 0, err
+    meta = added(corpus_dir, "decret-test-2001").meta
+    assert (meta["kind"], meta["jurisdiction"]) == ("décret", "Région wallonne")

@@ -13,7 +13,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..corpus import DOC_ID_RE, KINDS, Corpus, read_document
+from ..corpus import DOC_ID_RE, JURISDICTIONS, KINDS, Corpus, read_document
+from ..references import fold
 from .formats import TextExtractor
 from .glue import out_of_lexicon
 from .importer import ImportFailure, write_atomically
@@ -23,6 +24,14 @@ from .official import OfficialTextParser, ParsedText, to_corpus_file
 CARRIED_OVER = ("title", "label", "kind", "jurisdiction", "date", "replaced_by", "replaced_on", "replaced_note",
                 "aliases", "description")
 NEW_DOCUMENT_FIELDS = {"title": "--title", "kind": "--kind", "jurisdiction": "--jurisdiction", "date": "--date"}
+# What trainers type for a level of power, folded (no case, no accents) → the corpus's value.
+JURISDICTION_ALIASES = {
+    "wallonie": "Région wallonne", "region wallonne": "Région wallonne", "rw": "Région wallonne",
+    "federal": "fédéral", "etat federal": "fédéral", "belgique": "fédéral",
+    "communaute francaise": "Communauté française", "fwb": "Communauté française",
+    "federation wallonie-bruxelles": "Communauté française",
+    "communaute flamande": "Communauté flamande", "flandre": "Communauté flamande",
+}
 
 
 @dataclass
@@ -136,6 +145,12 @@ def check_id(doc_id: str) -> None:
                             "(p. ex. « circulaire-2022-06-02 »).")
 
 
+def canonical(value: str, allowed: set[str], aliases: dict[str, str]) -> str:
+    """The allowed spelling of `value` whatever its case and accents ("decret" → "décret"); else unchanged."""
+    known = {fold(name): name for name in allowed} | aliases
+    return known.get(fold(str(value)), value)
+
+
 def document_meta(info: DocumentInfo, previous: dict | None) -> dict:
     """The header fields, in the order of docs/corpus-format.md."""
     given = {"title": info.title, "label": info.label, "kind": info.kind, "jurisdiction": info.jurisdiction,
@@ -146,6 +161,8 @@ def document_meta(info: DocumentInfo, previous: dict | None) -> dict:
     if lacking:
         raise ImportFailure(f"nouveau document « {info.id} » : indiquez aussi {', '.join(lacking)} "
                             "(voir « assistant corpus add --help »).")
+    values["kind"] = canonical(values["kind"], KINDS, {})
+    values["jurisdiction"] = canonical(values["jurisdiction"], JURISDICTIONS, JURISDICTION_ALIASES)
     if values["kind"] not in KINDS:
         raise ImportFailure(f"nature inconnue « {values['kind']} » (admises : {', '.join(sorted(KINDS))}).")
     meta = {"id": info.id, "title": values["title"], "label": values.get("label") or values["title"],
