@@ -14,6 +14,9 @@ import logging
 import os
 import re
 import shutil
+import socket
+import threading
+import time
 from pathlib import Path
 
 from .config import Settings
@@ -63,6 +66,25 @@ def configure_environment(settings: Settings, host: str, port: int, auth: bool) 
     if auth:
         os.environ["CHAINLIT_AUTH_SECRET"] = auth_secret(settings)
     return root
+
+
+def announce_when_listening(host: str, port: int, text: str, say=None, timeout: float = 600.0) -> threading.Thread:
+    """Say `text` once the server accepts connections (a browser opened earlier gets an error page)."""
+    say = say or (lambda message: print(message, flush=True))
+
+    def wait() -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((host, port), timeout=1):
+                    say(text)
+                    return
+            except OSError:
+                time.sleep(0.2)
+
+    thread = threading.Thread(target=wait, name="annonce-pret", daemon=True)
+    thread.start()
+    return thread
 
 
 def serve(settings: Settings, assistant, host: str, port: int, open_browser: bool, auth: bool) -> None:

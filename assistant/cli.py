@@ -388,7 +388,7 @@ def answer_summary(result: dict) -> str:
 def chat_command(args) -> int:
     """Load the assistant (building the index first if missing), then serve the chat UI."""
     from . import chat_config
-    from .chat_server import serve
+    from .chat_server import announce_when_listening, serve
 
     port = args.port if args.port is not None else env_port()
     check_port(args.host, port)
@@ -401,10 +401,11 @@ def chat_command(args) -> int:
     assistant = make_assistant()
     preload_local_model(assistant)
     where = f"http://{'localhost' if args.host in ('127.0.0.1', '::1') else args.host}:{port}"
-    print(f"Assistant prêt : {len(assistant.corpus.documents)} documents, {len(assistant.corpus.units)} unités. "
-          f"Ouvrez {where} dans votre navigateur (Ctrl+C pour arrêter).", flush=True)
-    print(f"Historique des conversations : {'activé' if config.history else 'désactivé'} ; "
-          f"connexion : {'par mot de passe' if config.auth else 'sans compte'}.", flush=True)
+    print(f"Démarrage du serveur ({len(assistant.corpus.documents)} documents, {len(assistant.corpus.units)} unités ; "
+          f"historique des conversations : {'activé' if config.history else 'désactivé'} ; "
+          f"connexion : {'par mot de passe' if config.auth else 'sans compte'})…", flush=True)
+    announce_when_listening(args.host, port, f"Assistant prêt : ouvrez {where} dans votre navigateur "
+                                             "(Ctrl+C pour arrêter).")
     serve(settings(), assistant, args.host, port, args.open, config.auth)
     return 0
 

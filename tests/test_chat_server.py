@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import tomllib
 
 import pytest
@@ -113,3 +114,20 @@ def test_chat_with_a_broken_config_says_why(capsys):
         port = free.getsockname()[1]
     code, _, stderr = run_cli(capsys, "chat", "--port", str(port))
     assert code == 2 and "YAML invalide" in stderr
+
+
+@pytest.mark.unit
+def test_ready_is_said_only_once_the_port_accepts_connections():
+    with socket.socket() as reserved:
+        reserved.bind(("127.0.0.1", 0))
+        port = reserved.getsockname()[1]
+    said, spoke = [], threading.Event()
+    thread = chat_server.announce_when_listening("127.0.0.1", port, "prêt", say=lambda text: (said.append(text), spoke.set()))
+    assert not spoke.wait(0.6) and said == []  # nothing listens yet
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", port))
+        server.listen()
+        assert spoke.wait(5)
+    thread.join(5)
+    assert said == ["prêt"] and not thread.is_alive()
