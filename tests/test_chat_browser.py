@@ -15,16 +15,14 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
 
-from tests.sse import ChatCompletionStream
+from tests.sse import ChatCompletionStream, serving
 
 from assistant import chat_config
 
@@ -87,12 +85,8 @@ class ScriptedModel(ChatCompletionStream):
 
 @pytest.fixture(scope="module")
 def model_url():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ScriptedModel)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with serving(ScriptedModel) as url:
+        yield url
 
 
 # -- the chat server ----------------------------------------------------------------------------

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,7 @@ from assistant.index import IndexUnavailable, LiveIndex, chroma_client, collecti
 from assistant.llm import QWEN_CODER_1_5B, ModelUnavailable, ensure_model
 from assistant.retrieve import Retriever
 from tests.conftest import run_cli
-from tests.sse import ChatCompletionStream
+from tests.sse import ChatCompletionStream, serving
 
 pytest.register_assert_rewrite("tests.retrieval_fixtures")
 pytest_plugins = ["tests.retrieval_fixtures"]
@@ -266,13 +265,10 @@ class Unreliable(ChatCompletionStream):
 @pytest.mark.parametrize("fault, expected", [("crash", "a échoué"), ("stall", "pas terminé sa réponse en 1.5 s")])
 def test_model_server_failing_mid_answer_keeps_the_passages(fault, expected, monkeypatch, capsys, small_index):
     handler = type("Handler", (Unreliable,), {"fault": fault})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(handler) as url:
         use_small_index(monkeypatch, small_index)
         monkeypatch.setenv("ASSISTANT_LLM", "openai-compatible")
-        monkeypatch.setenv("ASSISTANT_LLM_URL", f"http://127.0.0.1:{server.server_address[1]}/v1")
+        monkeypatch.setenv("ASSISTANT_LLM_URL", url)
         monkeypatch.setenv("ASSISTANT_LLM_MODEL", "m")
         monkeypatch.setenv("ASSISTANT_LLM_TIMEOUT", "1.5")
         started = time.monotonic()
@@ -285,9 +281,6 @@ def test_model_server_failing_mid_answer_keeps_the_passages(fault, expected, mon
         assert expected in failure
         assert failure.endswith("Voici les extraits des textes.")
         assert time.monotonic() - started < 30
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # -- kill -9 during a corpus update (the evaluation gate) -------------------------------------------

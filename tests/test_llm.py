@@ -8,15 +8,13 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 import uuid
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from tests.sse import ChatCompletionStream
+from tests.sse import ChatCompletionStream, serving
 from llama_index.core import Settings as LlamaSettings
 from llama_index.core.base.llms.types import ChatMessage
 
@@ -308,16 +306,12 @@ class OpenAICompatibleServer(ChatCompletionStream):
 @pytest.fixture
 def openai_server(monkeypatch):
     handler = type("Handler", (OpenAICompatibleServer,), {"requests": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("ASSISTANT_LLM", "openai-compatible")
-    monkeypatch.setenv("ASSISTANT_LLM_URL", f"http://127.0.0.1:{server.server_address[1]}/v1")
-    monkeypatch.setenv("ASSISTANT_LLM_MODEL", "qwen2.5-7b-instruct")
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-fausse-cle-du-mode-ci")
-    yield handler
-    server.shutdown()
-    server.server_close()
+    with serving(handler) as url:
+        monkeypatch.setenv("ASSISTANT_LLM", "openai-compatible")
+        monkeypatch.setenv("ASSISTANT_LLM_URL", url)
+        monkeypatch.setenv("ASSISTANT_LLM_MODEL", "qwen2.5-7b-instruct")
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-fausse-cle-du-mode-ci")
+        yield handler
 
 
 @pytest.mark.integration

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 import time
-from http.server import ThreadingHTTPServer
 
 import pytest
 
 from eval import bench_load
-from tests.sse import ChatCompletionStream
+from tests.sse import ChatCompletionStream, serving
 
 pytest_plugins = ["tests.retrieval_fixtures"]
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -46,12 +44,8 @@ class CountingModel(ChatCompletionStream):
 
 @pytest.fixture(scope="module")
 def model_url():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), CountingModel)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with serving(CountingModel) as url:
+        yield url
 
 
 def clean_env(**values: str) -> dict:
