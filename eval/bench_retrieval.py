@@ -30,11 +30,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.config import settings  # noqa: E402
-from assistant.corpus import Corpus  # noqa: E402
-from assistant.embeddings import make_embeddings  # noqa: E402
-from assistant.evaluate import load_gold  # noqa: E402
-from assistant.index import Chunk, IndexBuilder, LiveIndex, collection_name, write_bm25  # noqa: E402
-from assistant.retrieve import Retriever  # noqa: E402
+from assistant.corpus.model import Corpus  # noqa: E402
+from assistant.models.embeddings import make_embeddings  # noqa: E402
+from assistant.evaluation.runner import load_gold  # noqa: E402
+from assistant.index.store import Chunk, IndexBuilder, LiveIndex, collection_name, write_bm25  # noqa: E402
+from assistant.retrieval.retriever import Retriever  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 
@@ -72,7 +72,7 @@ def synthetic_index(corpus: Corpus, units: int, folder: Path, embeddings: dict) 
                     ". ".join(rng.sample(sentences, 4)), f"h{n}") for n in range(units)]
     version = "vsynthetic"
     (folder / "versions" / version).mkdir(parents=True)
-    from assistant.index import chroma_client, write_pointer
+    from assistant.index.store import chroma_client, write_pointer
 
     client = chroma_client(folder)
     generator = np.random.default_rng(7)
@@ -91,7 +91,7 @@ def synthetic_index(corpus: Corpus, units: int, folder: Path, embeddings: dict) 
 
 def drop_synthetic(folder: Path, embeddings: dict) -> None:
     """A Chroma server outlives the run: leave nothing of the synthetic index on it."""
-    from assistant.index import chroma_client
+    from assistant.index.store import chroma_client
 
     client = chroma_client(folder)
     for name in embeddings:

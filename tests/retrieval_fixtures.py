@@ -96,7 +96,7 @@ def small_index(tmp_path_factory, small_corpus_dir, embeddings) -> SmallIndex:
     index folder (shutil.copytree) before building into it."""
     os.environ["OMP_NUM_THREADS"] = "1"
     os.environ["ANONYMIZED_TELEMETRY"] = "False"
-    from assistant import engine
+    from assistant import pipeline as engine
 
     root = tmp_path_factory.mktemp("small-index")
     settings = Settings(home=root / "home", corpus_dir=small_corpus_dir, index_dir=root / "index")
@@ -112,7 +112,7 @@ def small_index(tmp_path_factory, small_corpus_dir, embeddings) -> SmallIndex:
 
 @pytest.fixture(scope="session")
 def small_corpus(small_index):
-    from assistant.engine import load_valid_corpus
+    from assistant.pipeline import load_valid_corpus
 
     return load_valid_corpus(small_index.settings)
 
@@ -120,7 +120,7 @@ def small_corpus(small_index):
 @pytest.fixture(scope="session")
 def embeddings():
     """The default dense models, loaded once (e5 + USE)."""
-    from assistant.embeddings import make_embeddings
+    from assistant.models.embeddings import make_embeddings
 
     os.environ["OMP_NUM_THREADS"] = "1"
     saved = os.environ.pop("ASSISTANT_SECOND_EMBEDDING", None)
@@ -133,14 +133,14 @@ def embeddings():
 
 @pytest.fixture(scope="session")
 def live_index(small_index):
-    from assistant.index import LiveIndex
+    from assistant.index.store import LiveIndex
 
     return LiveIndex(small_index.index_dir)
 
 
 @pytest.fixture(scope="session")
 def retriever_factory(small_corpus, live_index, embeddings):
-    from assistant.retrieve import Retriever
+    from assistant.retrieval.retriever import Retriever
 
     cache = {}
 

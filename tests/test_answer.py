@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from assistant.answer import ExtractiveAnswerer, abstention_message, split_sentences
-from assistant.retrieve import Hit, Retrieval
+from assistant.answering.extractive import ExtractiveAnswerer, abstention_message, split_sentences
+from assistant.retrieval.retriever import Hit, Retrieval
 
 # The session fixtures (small corpus and index), registered once for every module.
 pytest.register_assert_rewrite("tests.retrieval_fixtures")
@@ -106,7 +106,7 @@ def test_notes_for_the_code_penal(answer_458ter):
 
 
 def test_notes_name_partial_documents_only(small_corpus):
-    from assistant.answer import version_notes
+    from assistant.answering.extractive import version_notes
 
     cited = ["code-penal-1867:art-458ter", "loi-2018-07-30-csil-r:art-3", "qe-cassart-2025:question"]
     notes = version_notes(small_corpus, cited)

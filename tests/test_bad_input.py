@@ -17,13 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from assistant import engine, ui
-from assistant.answer import split_sentences
+from assistant import pipeline as engine
+from assistant.web import views as ui
+from assistant.answering.extractive import split_sentences
 from assistant.config import settings
-from assistant.corpus import Corpus
-from assistant.engine import InvalidQuestion, clean_question
-from assistant.generate import make_extracts
-from assistant.retrieve import INJECTION_RE
+from assistant.corpus.model import Corpus
+from assistant.pipeline import InvalidQuestion, clean_question
+from assistant.answering.generative import make_extracts
+from assistant.retrieval.retriever import INJECTION_RE
 from tests.conftest import CORPUS_DIR, run_cli
 
 pytest.register_assert_rewrite("tests.retrieval_fixtures", "tests.bad_inputs")
@@ -54,7 +55,7 @@ def cli(monkeypatch, small_index, assistant):
     printing, exit codes."""
     use_small_index(monkeypatch, small_index)
     monkeypatch.setenv("ASSISTANT_LLM", "none")
-    monkeypatch.setattr("assistant.cli.make_assistant", lambda: assistant)
+    monkeypatch.setattr("assistant.cli.main.make_assistant", lambda: assistant)
 
 
 def known_ids(corpus: Corpus) -> set[str]:
@@ -212,7 +213,7 @@ def test_extracts_drop_only_the_injected_sentence(injected_assistant):
 def test_gold_file_with_a_refused_question_names_the_line(tmp_path, case):
     """`assistant eval` and `corpus update` read gold files: a question the assistant would refuse
     is reported with its line, before any model is loaded (it was a traceback mid-evaluation)."""
-    from assistant.evaluate import GoldError, load_gold
+    from assistant.evaluation.runner import GoldError, load_gold
 
     path = tmp_path / "gold.jsonl"
     good = {"id": "ok", "question": QUESTION_458TER, "expected_citations": [UNIT_458TER]}
@@ -259,7 +260,7 @@ def test_index_build_into_a_file_or_with_a_missing_model(capsys, monkeypatch, tm
 @pytest.mark.parametrize("case", by_name("script", "image-onerror", "markdown", "script-seul", "gabarits"), ids=str)
 def test_exported_conversation_keeps_hostile_questions_as_text(assistant, case):
     """The Markdown export (opened later in any viewer) holds the question as escaped text."""
-    from assistant import export
+    from assistant.web import export
 
     reply = assistant.prepare(case.text, k=5)
     markdown = export.conversation_markdown([export.exchange_record(reply, "extractive")], assistant.corpus)

@@ -24,7 +24,7 @@ import pytest
 
 from tests.sse import ChatCompletionStream, serving
 
-from assistant import chat_config
+from assistant.web import accounts as chat_config
 
 pytest.register_assert_rewrite("tests.retrieval_fixtures")
 from tests.retrieval_fixtures import QUESTION_458TER  # noqa: E402
@@ -42,7 +42,7 @@ STARTERS = [("Réunion de réseau", QUESTION_458TER),
 DRAFT_WORDS = ["Oui", ",", " dans", " une", " concertation", " organisée", " par", " une", " loi", " [1]", ".",
                " Les", " extraits", " ne", " précisent", " pas", " qui", " l'organise", "."]
 DRAFT_SENTENCE = "Oui, dans une concertation organisée par une loi [1]."
-HIGHLIGHT = "rgb(255, 241, 168)"  # assistant/chat_files/assistant.css
+HIGHLIGHT = "rgb(255, 241, 168)"  # assistant/web/static/assistant.css
 # Run inside the server: any connection that is not to the loopback is printed (and fails the test).
 AUDITED_SERVER = """
 import sys
@@ -53,7 +53,7 @@ def audit(event, args):
     elif event == "socket.getaddrinfo" and args[0] not in LOOPBACK:
         print(f"RÉSOLUTION DNS {args[0]!r}", file=sys.stderr, flush=True)
 sys.addaudithook(audit)
-from assistant.cli import main
+from assistant.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 

@@ -17,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from assistant import chat_config
+from assistant.web import accounts as chat_config
 
 pytest.register_assert_rewrite("tests.retrieval_fixtures", "tests.bad_inputs", "tests.test_chat_browser")
 from tests.bad_inputs import IMAGE, MARKDOWN, SCRIPT, by_name  # noqa: E402

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from assistant import chat_config
+from assistant.web import accounts as chat_config
 from assistant.config import settings
 
 pytestmark = pytest.mark.unit

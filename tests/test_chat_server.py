@@ -14,7 +14,9 @@ import tomllib
 
 import pytest
 
-from assistant import chat_config, chat_server, feedback
+from assistant.web import accounts as chat_config
+from assistant.web import launch as chat_server
+from assistant.web import data_layer as feedback
 from assistant.config import settings
 from tests.conftest import run_cli
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant import engine
-from assistant.cli import main
+from assistant import pipeline as engine
+from assistant.cli.main import main
 from assistant.config import Settings
-from assistant.corpus import Corpus
-from assistant.index import COLLECTION_PREFIX, IndexUnavailable, LiveIndex
-from assistant.retrieve import Retriever
+from assistant.corpus.model import Corpus
+from assistant.index.store import COLLECTION_PREFIX, IndexUnavailable, LiveIndex
+from assistant.retrieval.retriever import Retriever
 
 # The session fixtures (small corpus and index), registered once for every module.
 pytest.register_assert_rewrite("tests.retrieval_fixtures")

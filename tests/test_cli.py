@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus import Corpus
+from assistant.corpus.model import Corpus
 from tests.conftest import CORPUS_DIR, SAMPLE_META, run_cli
 
 pytestmark = pytest.mark.integration
@@ -196,8 +196,8 @@ def test_chat_preloads_the_local_model_only_when_it_drafts_by_default(monkeypatc
     """llama.cpp holds Python's lock while loading: done before serving, not at the first draft."""
     from types import SimpleNamespace
 
-    from assistant import cli
-    from assistant.llm import ModelUnavailable
+    from assistant.cli import main as cli
+    from assistant.models.llm import ModelUnavailable
 
     class Model:
         loads = 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus import Corpus, CorpusError
+from assistant.corpus.model import Corpus, CorpusError
 from tests.conftest import CORPUS_DIR, SAMPLE_META, SOURCES_DIR
 
 pytestmark = pytest.mark.unit

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus import Corpus
+from assistant.corpus.model import Corpus
 from tests.conftest import SAMPLE_META, run_cli
 from tests.sources import official_fixtures as fx
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from assistant.corpus import Corpus
-from assistant.sources.justel import JustelParser, to_corpus_file
+from assistant.corpus.model import Corpus
+from assistant.ingest.justel import JustelParser, to_corpus_file
 from tests.conftest import CORPUS_DIR, SOURCES_DIR
 from tests.sources.test_justel import oracle_articles, squash
 

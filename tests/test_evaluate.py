@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
-from assistant.evaluate import (
+from assistant.cli.main import main
+from assistant.evaluation.runner import (
     GoldError,
     GoldItem,
     first_rank,
@@ -277,7 +277,7 @@ def _outcome(citations, answer, generated=False, unsupported=(), invented=(), se
 
 @pytest.mark.unit
 def test_answer_scores_citations_facts_and_verification():
-    from assistant.evaluate import GoldItem, answer_scores
+    from assistant.evaluation.runner import GoldItem, answer_scores
 
     items = [GoldItem("a", "q", [], ["code-penal-1867:art-458bis", "code-penal-1867:art-422bis"],
                       [["procureur du Roi"], ["danger grave", "péril grave"]], True),
@@ -296,7 +296,7 @@ def test_answer_scores_citations_facts_and_verification():
 
 @pytest.mark.unit
 def test_answer_without_citations_scores_zero_precision():
-    from assistant.evaluate import GoldItem, answer_scores
+    from assistant.evaluation.runner import GoldItem, answer_scores
 
     items = [GoldItem("a", "q", [], ["code-penal-1867:art-458"], [], True)]
     scores = answer_scores(items, [_outcome([], "texte")])

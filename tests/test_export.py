@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from assistant import export
-from assistant.corpus import Corpus
+from assistant.web import export
+from assistant.corpus.model import Corpus
 from tests.conftest import CORPUS_DIR
 from tests.test_privacy import VALID_NATIONAL_NUMBER
 from tests.test_ui import QUESTION, make_reply

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant import engine
-from assistant import index as index_module
+from assistant import pipeline as engine
+from assistant.index import store as index_module
 from assistant.config import REPO_ROOT, Settings, settings
-from assistant.corpus import Corpus
-from assistant.index import IndexUnavailable, LiveIndex, chroma_client, collection_name, read_pointer, write_pointer
-from assistant.llm import QWEN_CODER_1_5B, ModelUnavailable, ensure_model
-from assistant.retrieve import Retriever
+from assistant.corpus.model import Corpus
+from assistant.index.store import IndexUnavailable, LiveIndex, chroma_client, collection_name, read_pointer, write_pointer
+from assistant.models.llm import QWEN_CODER_1_5B, ModelUnavailable, ensure_model
+from assistant.retrieval.retriever import Retriever
 from tests.conftest import run_cli
 from tests.sse import ChatCompletionStream, serving
 
@@ -308,7 +308,7 @@ def test_kill_9_during_a_corpus_update_leaves_the_previous_index_live(stage, tmp
     gold.write_text("".join(json.dumps(item, ensure_ascii=False) + "\n" for item in GATE_GOLD), encoding="utf-8")
     gate = ["corpus", "update", "--gold", str(gold), "--baseline", str(baseline)]
     with monkeypatch.context() as patch:  # the session's models for the commands run in this process
-        patch.setattr("assistant.embeddings.make_embeddings", lambda *args, **kwargs: embeddings)
+        patch.setattr("assistant.models.embeddings.make_embeddings", lambda *args, **kwargs: embeddings)
         code, _, err = run_cli(capsys, *gate, "--accept", "--reason", "référence du test")
     assert code == 0, err
     change_458(paths.corpus_dir)
@@ -342,7 +342,7 @@ def test_kill_9_during_a_corpus_update_leaves_the_previous_index_live(stage, tmp
     assert MARKER in (paths.corpus_dir / "code-penal-1867.md").read_text(encoding="utf-8")  # the edit is kept
 
     with monkeypatch.context() as patch:  # run again: published, leftovers cleared
-        patch.setattr("assistant.embeddings.make_embeddings", lambda *args, **kwargs: embeddings)
+        patch.setattr("assistant.models.embeddings.make_embeddings", lambda *args, **kwargs: embeddings)
         code, out, err = run_cli(capsys, *gate)
     assert code == 0 and "Publié (code 0)" in out, out + err
     published = json.loads((paths.index_dir / "current.json").read_text(encoding="utf-8"))["version"]

@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from assistant import feedback
-from assistant.evaluate import load_gold
+from assistant.web import data_layer as feedback
+from assistant.evaluation.runner import load_gold
 from tests.test_privacy import VALID_NATIONAL_NUMBER
 
 pytestmark = pytest.mark.unit

@@ -10,10 +10,10 @@ import pytest
 from llama_index.core.llms import ChatMessage, ChatResponse, CompletionResponse, CustomLLM, LLMMetadata
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 
-from assistant import engine
-from assistant.answer import DRAFT_TITLE
-from assistant.generate import MAX_EXTRACTS, SYSTEM_PROMPT, make_extracts, user_prompt
-from assistant.llm import LLMFailure
+from assistant import pipeline as engine
+from assistant.answering.extractive import DRAFT_TITLE
+from assistant.answering.generative import MAX_EXTRACTS, SYSTEM_PROMPT, make_extracts, user_prompt
+from assistant.models.llm import LLMFailure
 from tests.conftest import run_cli
 
 pytest.register_assert_rewrite("tests.retrieval_fixtures")
@@ -160,7 +160,7 @@ def test_cli_generative_json_with_a_missing_model_file(capsys, monkeypatch, smal
     use_small_index(monkeypatch, small_index)
     monkeypatch.setenv("ASSISTANT_LLM", "local")
     monkeypatch.setenv("ASSISTANT_MODEL_PATH", str(tmp_path / "absent.gguf"))
-    monkeypatch.setattr("assistant.llm.ensure_model", _missing_model)
+    monkeypatch.setattr("assistant.models.llm.ensure_model", _missing_model)
     code, out, err = run_cli(capsys, "ask", QUESTION_458TER, "--mode", "generative", "--json")
     assert code == 0, err
     reply = json.loads(out)
@@ -169,7 +169,7 @@ def test_cli_generative_json_with_a_missing_model_file(capsys, monkeypatch, smal
 
 
 def _missing_model(settings, *args, **kwargs):
-    from assistant.llm import ModelUnavailable
+    from assistant.models.llm import ModelUnavailable
 
     raise ModelUnavailable("le fichier du modèle est introuvable.")
 
@@ -186,7 +186,7 @@ HISTORY = [{"role": "user", "content": "Une maman me dit que son compagnon bat l
     ("", None),
 ])
 def test_follow_up_rewriter_keeps_only_a_plausible_question(written, expected):
-    from assistant.chat import FollowUpRewriter, standalone_question
+    from assistant.answering.followup import FollowUpRewriter, standalone_question
 
     question = "Et si c'est une adulte que son mari frappe ?"
     rewritten = FollowUpRewriter(ScriptedLLM(reply=written, calls=[])).rewrite(question, HISTORY)
@@ -195,7 +195,7 @@ def test_follow_up_rewriter_keeps_only_a_plausible_question(written, expected):
 
 @pytest.mark.unit
 def test_follow_up_rewriter_falls_back_when_the_model_fails():
-    from assistant.chat import FollowUpRewriter, standalone_question
+    from assistant.answering.followup import FollowUpRewriter, standalone_question
 
     class Broken(ScriptedLLM):
         def chat(self, messages, **kwargs):

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from assistant.corpus import Corpus
-from assistant.evaluate import load_gold
+from assistant.corpus.model import Corpus
+from assistant.evaluation.runner import load_gold
 from tests.conftest import CORPUS_DIR
 
 pytestmark = pytest.mark.integration

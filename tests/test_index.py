@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant import engine
-from assistant import index as index_module
+from assistant import pipeline as engine
+from assistant.index import store as index_module
 from assistant.config import Settings
-from assistant.corpus import Corpus
-from assistant.index import (
+from assistant.corpus.model import Corpus
+from assistant.index.store import (
     COLLECTION_PREFIX,
     MAX_CHUNK_CHARS,
     FrenchAnalyzer,
@@ -159,7 +159,7 @@ def test_analyzer_folds_accents(analyzer):
 @pytest.mark.parametrize("accented", ["intégrité", "sécurité", "infirmité", "protégée"])
 def test_analyzer_matches_words_typed_without_accents(analyzer, accented):
     """Social workers often type without accents: « integrite » must find « intégrité »."""
-    from assistant.index import fold
+    from assistant.index.store import fold
 
     assert analyzer(fold(accented)) == analyzer(accented)
 

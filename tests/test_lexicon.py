@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.lexicon import LEXICON_FILE, expand, legal_terms, load_lexicon, spell_out
+from assistant.retrieval.lexicon import LEXICON_FILE, expand, legal_terms, load_lexicon, spell_out
 
 pytestmark = pytest.mark.unit
 

@@ -18,9 +18,9 @@ from tests.sse import ChatCompletionStream, serving
 from llama_index.core import Settings as LlamaSettings
 from llama_index.core.base.llms.types import ChatMessage
 
-from assistant import llm as llm_module
+from assistant.models import llm as llm_module
 from assistant.config import MODEL_FILENAME, REPO_ROOT, settings
-from assistant.llm import (
+from assistant.models.llm import (
     QWEN_CODER_1_5B,
     DisabledLLM,
     LLMFailure,
@@ -429,7 +429,7 @@ def test_real_model_streams_without_blocking_the_event_loop(local_llm):
 
 EXIT_DURING_GENERATION = """
 import sys
-from assistant.llm import LocalLLM
+from assistant.models.llm import LocalLLM
 stream = LocalLLM(model_path=sys.argv[1], threads=1, max_tokens=300).stream_complete("Écris un long poème.")
 next(stream)  # the generation goes on in its thread, a token every ~0.1 s, while the interpreter exits
 print("sortie")

@@ -21,7 +21,7 @@ PROBE = textwrap.dedent("""
             attempts.append((event, repr(args)[:120]))
 
     sys.addaudithook(audit)
-    from assistant.engine import Assistant
+    from assistant.pipeline import Assistant
     reply = Assistant(build_if_missing=False).ask("Puis-je parler d'un usager en concertation de cas ?")
     assert reply.answer.citations, "no answer"
     print("ATTEMPTS", len(attempts), attempts[:3])

@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from assistant import privacy
-from assistant.corpus import Corpus
+from assistant.web import privacy
+from assistant.corpus.model import Corpus
 from tests.conftest import CORPUS_DIR
 
 pytestmark = pytest.mark.unit

@@ -1,7 +1,7 @@
 import pytest
 
-from assistant.corpus import Corpus
-from assistant.references import division_key, parse_list, roman_to_int
+from assistant.corpus.model import Corpus
+from assistant.corpus.references import division_key, parse_list, roman_to_int
 
 CP = "code-penal-1867:art-"
 

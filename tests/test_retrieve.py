@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.chat import is_follow_up, standalone_question
-from assistant.retrieve import SYSTEMS, Retriever, missing_article, strip_injection
+from assistant.answering.followup import is_follow_up, standalone_question
+from assistant.retrieval.retriever import SYSTEMS, Retriever, missing_article, strip_injection
 
 # The session fixtures (small corpus and index), registered once for every module.
 pytest.register_assert_rewrite("tests.retrieval_fixtures")
@@ -178,7 +178,7 @@ def test_follow_up_detection():
 
 def test_everyday_words_reach_the_article_in_legal_words(small_corpus, live_index, embeddings):
     """« prévenir le parquet » for « un gamin » is 458bis (« informer le procureur du Roi » of a « mineur »)."""
-    from assistant.retrieve import RetrievalSettings
+    from assistant.retrieval.retriever import RetrievalSettings
 
     question = "Un gamin de 9 ans est frappé chez lui : je peux prévenir le parquet ?"
     with_lexicon = Retriever(small_corpus, live_index, embeddings).retrieve(question, 10)
@@ -195,7 +195,7 @@ def test_a_document_named_in_the_question_comes_first(hybrid):
 
 
 def test_named_documents_prefers_the_longest_name(small_corpus):
-    from assistant.references import alias_table, named_documents
+    from assistant.corpus.references import alias_table, named_documents
 
     aliases = alias_table(small_corpus)
     assert named_documents("Et dans le nouveau Code pénal ?", aliases) == ["code-penal-2024"]
@@ -205,8 +205,8 @@ def test_named_documents_prefers_the_longest_name(small_corpus):
 
 def test_topical_prior_ignores_bulk_references():
     """458ter cites the whole Titre Iter (terrorist offences): that says little of each offence."""
-    from assistant.corpus import Corpus
-    from assistant.retrieve import topical_prior
+    from assistant.corpus.model import Corpus
+    from assistant.retrieval.retriever import topical_prior
     from tests.conftest import CORPUS_DIR
 
     corpus = Corpus.load(CORPUS_DIR)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer import abstention_message
-from assistant.corpus import Corpus
-from assistant.scope import SCOPE_FILE, ScopeGuard, ScopeVerdict, load_scope
+from assistant.answering.extractive import abstention_message
+from assistant.corpus.model import Corpus
+from assistant.retrieval.scope import SCOPE_FILE, ScopeGuard, ScopeVerdict, load_scope
 
 pytest_plugins = ["tests.retrieval_fixtures"]
 

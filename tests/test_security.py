@@ -102,8 +102,8 @@ TELEMETRY_PROBE = textwrap.dedent("""
         os.environ.pop(name, None)
     os.environ["LITERAL_API_KEY"] = "cle-literal-factice"  # would send conversations to Literal AI's cloud
     from assistant.config import settings
-    from assistant.index import chroma_client
-    from assistant import chat_server
+    from assistant.index.store import chroma_client
+    from assistant.web import launch as chat_server
     print("chroma", chroma_client(Path(sys.argv[1])).get_settings().anonymized_telemetry)
     chat_server.configure_environment(settings(), "127.0.0.1", 8000, False)
     print("env", {name: os.environ.get(name) for name in sorted(chat_server.OFFLINE_ENV)})

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import serving
+from assistant.web import shared as serving
 
 pytestmark = pytest.mark.unit
 

@@ -7,13 +7,13 @@ import re
 
 import pytest
 
-from assistant import ui
-from assistant.answer import DRAFT_TITLE, ExtractiveAnswerer, split_sentences
-from assistant.corpus import Corpus
-from assistant.engine import Reply
-from assistant.generate import Draft, make_extracts
-from assistant.retrieve import Hit, Retrieval
-from assistant.verify import Verifier
+from assistant.web import views as ui
+from assistant.answering.extractive import DRAFT_TITLE, ExtractiveAnswerer, split_sentences
+from assistant.corpus.model import Corpus
+from assistant.pipeline import Reply
+from assistant.answering.generative import Draft, make_extracts
+from assistant.retrieval.retriever import Hit, Retrieval
+from assistant.answering.verification import Verifier
 from tests.conftest import CORPUS_DIR
 
 pytestmark = pytest.mark.unit

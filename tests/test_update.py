@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.update import SetComparison, TOLERANCE, compare, outcome_change, summary
+from assistant.evaluation.gate import SetComparison, TOLERANCE, compare, outcome_change, summary
 from tests.conftest import run_cli
 
 pytest.register_assert_rewrite("tests.retrieval_fixtures")
@@ -47,7 +47,7 @@ def gate(tmp_path, monkeypatch, small_index, embeddings):
     use_small_index(monkeypatch, small_index, index)
     monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
     # The session's models, already loaded, instead of loading them again for each command.
-    monkeypatch.setattr("assistant.embeddings.make_embeddings", lambda *args, **kwargs: embeddings)
+    monkeypatch.setattr("assistant.models.embeddings.make_embeddings", lambda *args, **kwargs: embeddings)
     gold = tmp_path / "gold.jsonl"
     gold.write_text("\n".join(json.dumps(item, ensure_ascii=False) for item in GOLD) + "\n", encoding="utf-8")
     baseline = tmp_path / "eval" / "baseline.json"
@@ -113,7 +113,7 @@ def test_gate_publishes_a_harmless_text_and_refuses_a_regression(gate, capsys, t
     published = live_version(index)
     assert published != before and [p.name for p in (index / "versions").iterdir()] == [published]
     assert baseline.read_bytes() == baseline_bytes  # a pass does not move the baseline
-    from assistant.index import LiveIndex
+    from assistant.index.store import LiveIndex
 
     assert any(c.unit_id == "loi-jardins-2000:art-2" for c in LiveIndex(index).chunks)
 

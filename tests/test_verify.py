@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.verify import Extract, Verifier, cited_numbers, drop_unknown_citations, invented_numbers
+from assistant.answering.verification import Extract, Verifier, cited_numbers, drop_unknown_citations, invented_numbers
 
 pytestmark = pytest.mark.unit
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from assistant.sources.formats import TextExtractor, drop_running_lines
-from assistant.sources.importer import ImportFailure
+from assistant.ingest.formats import TextExtractor, drop_running_lines
+from assistant.ingest.importer import ImportFailure
 from tests.sources import official_fixtures as fx
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.sources.glue import GlueRepairer, in_lexicon, out_of_lexicon, zipf
+from assistant.ingest.glue import GlueRepairer, in_lexicon, out_of_lexicon, zipf
 
 pytestmark = pytest.mark.unit
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from assistant.sources.justel import (
+from assistant.ingest.justel import (
     JustelParser,
     drop_page_markers,
     heading_level,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.sources.importer import ImportFailure
-from assistant.sources.justel import Article, Heading
-from assistant.sources.official import OfficialTextParser, Section, numbered_headings, reflow
+from assistant.ingest.importer import ImportFailure
+from assistant.ingest.justel import Article, Heading
+from assistant.ingest.official import OfficialTextParser, Section, numbered_headings, reflow
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,125 @@
+"""Generated answers: the local model writes from numbered extracts, then is verified.
+
+The extracts are the sentences the extractive answer already selected (not whole articles):
+prompt reading is the cost on 2 cores (~70 tokens/s), and the fixed instructions go first,
+identical for every question, so llama.cpp reuses them from its cache.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from assistant.answering.extractive import Answer
+from assistant.corpus.model import Corpus
+from assistant.retrieval.retriever import INJECTION_RE
+from assistant.answering.verification import Extract, Verification, Verifier
+
+MAX_EXTRACTS = 3
+MAX_EXTRACT_CHARS = 220  # per extract: 3 extracts ≈ 200 tokens to read (~3 s here)
+MAX_ANSWER_TOKENS = 220
+
+SYSTEM_PROMPT = (
+    "Tu es l'assistant juridique des travailleurs sociaux des CPAS wallons. Tu réponds en français, "
+    "uniquement à partir des extraits numérotés fournis, jamais de mémoire.\n"
+    "Règles :\n"
+    "- Réponse courte, 2 à 4 phrases complètes.\n"
+    "- Première phrase : la réponse directe (« Oui, … », « Non, … » ou « Cela dépend de … »).\n"
+    "- Puis les conditions prévues par les extraits.\n"
+    "- Chaque phrase finit par le numéro de l'extrait qui la justifie, entre crochets.\n"
+    "- Si les extraits ne répondent pas à une partie de la question, écris « Les extraits ne précisent pas … ».\n"
+    "- Ne mentionne aucun numéro d'article absent des extraits. Aucun conseil au-delà des textes.\n"
+)
+
+
+@dataclass
+class Draft:
+    """The model's text and its verification."""
+
+    text: str
+    extracts: list[Extract]
+    verification: Verification | None = None
+    failure: str = ""  # French notice when the model could not answer
+    first_token_ms: float = 0.0
+    total_ms: float = 0.0
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def citations(self) -> list[str]:
+        """Unit ids the verified answer cites, in order."""
+        if not self.verification:
+            return []
+        by_number = {e.number: e.unit_id for e in self.extracts}
+        return list(dict.fromkeys(by_number[n] for n in self.verification.cited_units if n in by_number))
+
+
+def make_extracts(answer: Answer, corpus: Corpus) -> list[Extract]:
+    """One numbered extract per unit quoted by the extractive answer (its selected sentences)."""
+    grouped: dict[str, list] = {}
+    for quote in answer.quotes:
+        # A sentence that reads as an order to the model (« ignore les consignes… ») is never
+        # given to it, even from the corpus; the reader still sees it among the passages.
+        if not INJECTION_RE.search(quote.text):
+            grouped.setdefault(quote.unit_id, []).append(quote)
+    extracts = []
+    for number, (unit_id, quotes) in enumerate(list(grouped.items())[:MAX_EXTRACTS], start=1):
+        text = shorten(" … ".join(q.text for q in quotes), MAX_EXTRACT_CHARS)
+        extracts.append(Extract(number, unit_id, quotes[0].label, text, corpus.unit(unit_id).plain_text))
+    return extracts
+
+
+def shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def user_prompt(question: str, extracts: list[Extract]) -> str:
+    lines = ["Extraits :"]
+    lines += [f"[{e.number}] {e.label} : « {e.text} »" for e in extracts]
+    lines += [f"Question : {question}"]
+    return "\n".join(lines)
+
+
+class GenerativeAnswerer:
+    """`stream(question, answer)` yields the model's text pieces; `draft` holds the verified result."""
+
+    def __init__(self, corpus: Corpus, llm, verifier: Verifier | None = None):
+        self.corpus, self.llm = corpus, llm
+        self.verifier = verifier or Verifier()
+
+    def stream(self, question: str, answer: Answer, draft: Draft) -> Iterator[str]:
+        """Pieces of text as they come; on failure `draft.failure` says why (French), no exception."""
+        from llama_index.core.llms import ChatMessage
+
+        from assistant.models.llm import LLMError
+
+        draft.extracts = make_extracts(answer, self.corpus)
+        messages = [ChatMessage(role="system", content=SYSTEM_PROMPT),
+                    ChatMessage(role="user", content=user_prompt(question, draft.extracts))]
+        started, pieces = time.perf_counter(), []
+        try:
+            for response in self.llm.stream_chat(messages):
+                piece = response.delta or ""
+                if piece and not pieces:
+                    draft.first_token_ms = (time.perf_counter() - started) * 1000
+                pieces.append(piece)
+                yield piece
+        except LLMError as error:
+            draft.failure = f"Le modèle n'a pas pu rédiger de réponse ({error}). Voici les extraits des textes."
+        except Exception as error:  # a runtime bug must not cost the user the verbatim passages
+            draft.failure = ("Le modèle a rencontré une erreur inattendue "
+                             f"({error.__class__.__name__}). Voici les extraits des textes.")
+        draft.total_ms = (time.perf_counter() - started) * 1000
+        draft.text = "".join(pieces).strip()
+        if draft.failure:
+            return
+        draft.verification = self.verifier.check(draft.text, draft.extracts)
+
+    def draft(self, question: str, answer: Answer) -> Draft:
+        """The whole draft at once (CLI without streaming, evaluation)."""
+        draft = Draft("", [])
+        for _ in self.stream(question, answer, draft):
+            pass
+        return draft

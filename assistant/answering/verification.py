@@ -1,0 +1,182 @@
+"""Check a generated answer against the extracts it was given: citations, support, numbers.
+
+A small local model can drop a legal condition or cite an article it was never shown. Every
+sentence is checked against the units it cites; what is not supported is flagged to the
+reader, never silently kept.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from assistant.index.store import FrenchAnalyzer
+
+CITATION_RE = re.compile(r"\[\s*(\d+(?:\s*[,;-]\s*\d+)*)\s*\]")
+SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý«\"(-])|\n+")
+ARTICLE_NUMBER_RE = re.compile(
+    r"\b(?:art(?:icle)?s?\.?)\s*((?:\d+(?:er)?[a-z]*(?:/\d+)?)(?:\s*(?:,|et|à|ou)\s*\d+(?:er)?[a-z]*(?:/\d+)?)*)",
+    re.IGNORECASE,
+)
+GAP_RE = re.compile(r"(?:les|ces) extraits ne (?:précisent|disent|mentionnent|couvrent|répondent|indiquent)",
+                    re.IGNORECASE)
+NUMBER_RE = re.compile(r"\d+(?:er)?[a-z]*(?:/\d+)?", re.IGNORECASE)
+# Words a sentence may use without any extract saying them (the answer's own scaffolding).
+SCAFFOLD = ("oui non cela depend peut doit pouvez devez vous votre selon texte textes extrait extraits "
+            "article articles prevoit precise indique dit condition conditions attention cas ainsi "
+            "egalement toutefois cependant mais donc alors seulement uniquement")
+
+
+@dataclass
+class Extract:
+    """One numbered extract given to the model: a unit, and the sentences shown of it."""
+
+    number: int
+    unit_id: str
+    label: str
+    text: str  # what the model saw
+    source: str  # the unit's whole text: support may come from a sentence the model did not see
+
+
+@dataclass
+class CheckedSentence:
+    text: str
+    citations: list[int]
+    supported: bool
+    support: float
+    attributed: bool = False  # the citation was added by verification, not written by the model
+
+
+@dataclass
+class Verification:
+    text: str  # the answer with citations to unknown extracts removed
+    sentences: list[CheckedSentence] = field(default_factory=list)
+    removed_citations: list[int] = field(default_factory=list)
+    invented_numbers: list[str] = field(default_factory=list)
+
+    @property
+    def cited_units(self) -> list[int]:
+        return list(dict.fromkeys(n for s in self.sentences for n in s.citations))
+
+    @property
+    def unsupported(self) -> list[CheckedSentence]:
+        return [s for s in self.sentences if not s.supported]
+
+    @property
+    def unsupported_rate(self) -> float:
+        return len(self.unsupported) / len(self.sentences) if self.sentences else 0.0
+
+    def warnings(self) -> list[str]:
+        """What the reader must know, in French."""
+        out = []
+        for sentence in self.unsupported:
+            out.append(f"Phrase non étayée par les extraits cités, à vérifier : « {sentence.text} »")
+        if self.invented_numbers:
+            listed = ", ".join(self.invented_numbers)
+            out.append(f"Numéro(s) d'article absent(s) des extraits : {listed}. Ne pas s'y fier sans vérification.")
+        if self.removed_citations:
+            out.append("Des renvois à des extraits inexistants ont été retirés.")
+        return out
+
+
+class Verifier:
+    """`check(answer text, extracts)`: a sentence is supported when enough of its words (weighted
+    by rarity in the corpus: « avocat » counts more than « personne ») come from the units it
+    cites (stemmed, accents folded)."""
+
+    def __init__(self, min_support: float = 0.6, texts: list[str] | None = None):
+        self.min_support = min_support
+        self.analyzer = FrenchAnalyzer()
+        self.scaffold = set(self.analyzer(SCAFFOLD))
+        self.idf = inverse_frequencies(self.analyzer, texts or [])
+
+    def check(self, answer: str, extracts: list[Extract]) -> Verification:
+        known = {e.number: e for e in extracts}
+        text, removed = drop_unknown_citations(answer, set(known))
+        # A small model can loop on one sentence: each sentence is kept once.
+        parts = list(dict.fromkeys(split_answer(text)))
+        checked = [self._sentence(s, known) for s in parts]
+        text = " ".join(c.text if c else part for c, part in zip(checked, parts))
+        invented = invented_numbers(text, extracts)
+        return Verification(text, [s for s in checked if s], removed, invented)
+
+    def _sentence(self, sentence: str, known: dict[int, Extract]) -> CheckedSentence | None:
+        citations = [n for n in cited_numbers(sentence) if n in known]
+        if GAP_RE.match(sentence.strip()):
+            return None  # « Les extraits ne précisent pas … »: what the prompt asks for, not a claim
+        words = set(self.analyzer(CITATION_RE.sub(" ", sentence))) - self.scaffold
+        if not words:
+            return None  # « Oui. », « Cela dépend. »: nothing to support
+        if citations:
+            support = max(self._overlap(words, set(self.analyzer(known[n].source))) for n in citations)
+            return CheckedSentence(sentence.strip(), citations, support >= self.min_support, round(support, 3))
+        # The model did not cite: the extract that supports the sentence best is named, if it
+        # supports it well (a stricter bar than for a citation the model chose itself).
+        scored = [(self._overlap(words, set(self.analyzer(e.source))), e.number) for e in known.values()]
+        support, best = max(scored, default=(0.0, 0))
+        if support >= max(self.min_support, 0.75):
+            return CheckedSentence(attach_citation(sentence.strip(), best), [best], True, round(support, 3), True)
+        return CheckedSentence(sentence.strip(), [], False, round(support, 3))
+
+    def _overlap(self, words: set[str], source: set[str]) -> float:
+        unseen = max(self.idf.values(), default=1.0)  # a word the corpus never uses weighs most
+        weight = {w: self.idf.get(w, unseen) for w in words}
+        return sum(weight[w] for w in words & source) / sum(weight.values())
+
+
+def inverse_frequencies(analyzer, texts: list[str]) -> dict[str, float]:
+    """Smoothed idf of every stem over the texts; empty without texts (then all words weigh 1)."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for stem in set(analyzer(text)):
+            counts[stem] = counts.get(stem, 0) + 1
+    total = len(texts)
+    return {stem: math.log(1 + total / n) for stem, n in counts.items()}
+
+
+def attach_citation(sentence: str, number: int) -> str:
+    """« … la porte. » → « … la porte [2]. »"""
+    match = re.search(r"[.!?…]+$", sentence)
+    end = match.start() if match else len(sentence)
+    return f"{sentence[:end].rstrip()} [{number}]{sentence[end:]}"
+
+
+def cited_numbers(text: str) -> list[int]:
+    numbers = []
+    for group in CITATION_RE.findall(text):
+        for start, end in re.findall(r"(\d+)(?:\s*-\s*(\d+))?", group):
+            numbers += range(int(start), int(end or start) + 1)
+    return list(dict.fromkeys(numbers))
+
+
+def drop_unknown_citations(text: str, known: set[int]) -> tuple[str, list[int]]:
+    """Remove references to extracts that were not given; keep the others."""
+    removed: list[int] = []
+
+    def keep(match: re.Match) -> str:
+        numbers = cited_numbers(match.group(0))
+        kept = [n for n in numbers if n in known]
+        removed.extend(n for n in numbers if n not in known)
+        return f"[{', '.join(map(str, kept))}]" if kept else ""
+
+    cleaned = CITATION_RE.sub(keep, text)
+    return re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned), removed
+
+
+def split_answer(text: str) -> list[str]:
+    return [s.strip() for s in SENTENCE_END_RE.split(text) if s.strip() and not s.strip().startswith("#")]
+
+
+def invented_numbers(text: str, extracts: list[Extract]) -> list[str]:
+    """Article numbers in the answer that appear in no extract (label, text or whole unit)."""
+    shown = set()
+    for extract in extracts:
+        for chunk in (extract.label, extract.text, extract.source, extract.unit_id):
+            shown.update(n.lower() for n in NUMBER_RE.findall(chunk))
+    found = []
+    for group in ARTICLE_NUMBER_RE.findall(text):
+        for number in NUMBER_RE.findall(group):
+            if number.lower() not in shown and number not in found:
+                found.append(number)
+    return found

@@ -1,0 +1,1 @@
+"""The legal texts as data: documents, units, references between them, checks."""

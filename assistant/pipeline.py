@@ -1,0 +1,199 @@
+"""The assistant as one object: corpus, live index, retriever and answerer, shared by the
+CLI and the chat UI (no logic duplicated in either shell)."""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterator
+
+from assistant.answering.extractive import Answer, ExtractiveAnswerer
+from assistant.answering.followup import FollowUpRewriter, rewrite_mode, standalone_question
+from assistant.config import Settings, settings as current_settings
+from assistant.corpus.model import Corpus
+from assistant.models.embeddings import make_embeddings
+from assistant.errors import CorpusInvalid, IndexUnavailable, InvalidQuestion
+from assistant.index.store import IndexBuilder, LiveIndex
+from assistant.retrieval.retriever import Retrieval, Retriever, strip_injection
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+MAX_QUESTION_CHARS = 4000
+MAX_K = 50
+
+
+def clean_question(question: str) -> str:
+    """The question as text to search: control and invisible format characters out (NUL, escape
+    sequences, bidi overrides, zero-width spaces), NFC; refused with a French reason when nothing
+    readable is left, when it is too long, or when it holds bytes that were not UTF-8."""
+    if not isinstance(question, str):
+        raise InvalidQuestion("la question doit être un texte.")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in question):  # undecodable bytes (surrogateescape)
+        raise InvalidQuestion("la question contient des octets qui ne sont pas du texte UTF-8 valide : "
+                              "vérifiez l'encodage du terminal ou du fichier (UTF-8 attendu).")
+    text = "".join(c for c in unicodedata.normalize("NFC", question)
+                   if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf")).strip()
+    if not text:
+        raise InvalidQuestion("la question est vide.")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise InvalidQuestion(f"la question est trop longue ({len(text):,} caractères ; "
+                              "4 000 au plus).".replace(",", " "))
+    return text
+
+
+def check_k(k) -> int:
+    """How many units to keep: a whole number from 1 to 50."""
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise InvalidQuestion(f"--k doit être compris entre 1 et {MAX_K}.")
+    return k
+
+
+@dataclass
+class Reply:
+    question: str
+    standalone: str
+    retrieval: Retrieval
+    answer: Answer
+    corpus: Corpus
+
+    def answer_unit_text(self, unit_id: str) -> str:
+        return self.corpus.unit(unit_id).plain_text
+
+
+MODES = ("extractive", "generative")
+
+
+def default_mode() -> str:
+    """`ASSISTANT_ANSWER_MODE`; extractive unless generative meets the fidelity bar (eval/README.md)."""
+    mode = os.environ.get("ASSISTANT_ANSWER_MODE", "extractive").strip().lower()
+    return mode if mode in MODES else "extractive"
+
+
+class Assistant:
+    """`ask(question, history)` → Reply. Builds the index first if it is missing."""
+
+    def __init__(self, settings: Settings | None = None, system: str = "hybrid", build_if_missing: bool = True,
+                 llm=None):
+        self.settings = settings or current_settings()
+        self.corpus = load_valid_corpus(self.settings)
+        self.embeddings = make_embeddings()
+        if build_if_missing and not (self.settings.index_dir / "current.json").exists():
+            build_in_subprocess(self.settings)
+        self.index = LiveIndex(self.settings.index_dir)
+        check_models(self.index.pointer, self.embeddings)
+        self.retriever = Retriever(self.corpus, self.index, self.embeddings, system)
+        self.answerer = ExtractiveAnswerer(self.corpus)
+        self._llm, self._llm_problem = llm, ""
+
+    def ask(self, question: str, history: list[dict] | None = None, k: int = 10, mode: str = "extractive") -> Reply:
+        """Retrieve and answer; in generative mode the model's verified draft is attached."""
+        reply = self.prepare(question, history, k)
+        if mode == "generative":
+            for _ in self.stream_draft(reply):
+                pass
+        return reply
+
+    def prepare(self, question: str, history: list[dict] | None = None, k: int = 10) -> Reply:
+        """Retrieval and the verbatim passages: what the reader sees at once. A question that
+        cannot be read raises InvalidQuestion (French message)."""
+        question, k = clean_question(question), check_k(k)
+        standalone = self.rewrite(question, history)
+        retrieval = self.retriever.retrieve(standalone, k)
+        return Reply(question, standalone, retrieval, self.answerer.answer(retrieval, standalone), self.corpus)
+
+    def rewrite(self, question: str, history: list[dict] | None) -> str:
+        """A follow-up as a standalone question: the heuristic, or the model (ASSISTANT_REWRITE=llm)."""
+        if rewrite_mode() == "llm" and history:
+            llm = self.llm()
+            if llm is not None:
+                return FollowUpRewriter(llm).rewrite(question, history)
+        return standalone_question(question, history)
+
+    def stream_draft(self, reply: Reply) -> Iterator[str]:
+        """The model's text, piece by piece, into `reply.answer.draft`; nothing when abstaining
+        (the model is never asked then) and a French notice when it is unavailable."""
+        answer = reply.answer
+        if answer.abstained:
+            return
+        from assistant.answering.generative import Draft, GenerativeAnswerer
+
+        answer.draft = Draft("", [])
+        llm = self.llm()
+        if llm is None:
+            answer.draft.failure = self._llm_problem
+            return
+        # The model gets the question without the sentences that try to change its rules.
+        question = strip_injection(reply.standalone) or reply.standalone
+        yield from GenerativeAnswerer(self.corpus, llm, self.verifier()).stream(question, answer, answer.draft)
+
+    def verifier(self):
+        """Built once: it weighs words by their rarity over the whole corpus."""
+        if getattr(self, "_verifier", None) is None:
+            from assistant.answering.verification import Verifier
+
+            self._verifier = Verifier(texts=[unit.plain_text for unit in self.corpus.units])
+        return self._verifier
+
+    def llm(self):
+        """The configured LLM, created once; None (with a French reason) when unavailable."""
+        if self._llm is None and not self._llm_problem:
+            from assistant.answering.generative import MAX_ANSWER_TOKENS
+            from assistant.models.llm import LLMError, make_llm
+
+            try:
+                self._llm = make_llm(self.settings, max_tokens=MAX_ANSWER_TOKENS)
+            except LLMError as error:
+                self._llm_problem = f"Réponse rédigée indisponible : {error} Voici les extraits des textes."
+            if self._llm is None and not self._llm_problem:
+                self._llm_problem = "Aucun modèle de langage n'est configuré (ASSISTANT_LLM=none) : extraits seuls."
+        return self._llm
+
+
+def check_models(pointer: dict, embeddings: dict) -> None:
+    """Questions must be embedded by the models that embedded the passages (ASSISTANT_EMBEDDING
+    changed since the last build: vectors of another model would be compared, or fail on their size)."""
+    built = pointer.get("models") or {}
+    changed = [f"{built[name]} → {model.model_name}" for name, model in embeddings.items()
+               if name in built and built[name] != model.model_name]
+    if changed:
+        raise IndexUnavailable(f"l'index en service a été construit avec un autre modèle d'embeddings "
+                               f"({', '.join(changed)}) : reconstruisez-le avec « assistant index build ».")
+
+
+def load_valid_corpus(settings: Settings) -> Corpus:
+    corpus = Corpus.load(settings.corpus_dir)
+    if corpus.problems:
+        listed = "\n".join(str(p) for p in corpus.problems[:20])
+        raise CorpusInvalid(f"le corpus contient {len(corpus.problems)} problème(s) :\n{listed}")
+    return corpus
+
+
+def build_in_subprocess(settings: Settings) -> None:
+    """First start: build in a child process, whose OpenMP threads may spin (faster batches)
+    without slowing the questions this process will answer."""
+    import subprocess
+    import sys
+
+    print("Construction de l'index de recherche (environ 2 minutes la première fois)…", file=sys.stderr)
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(settings.index_dir),
+           "ASSISTANT_CORPUS_DIR": str(settings.corpus_dir)}
+    env.pop("OMP_WAIT_POLICY", None)
+    done = subprocess.run([sys.executable, "-m", "assistant.cli", "index", "build"], env=env)
+    if done.returncode != 0:
+        raise IndexUnavailable("la construction de l'index a échoué ; relancez « assistant index build » "
+                               "pour voir le détail.")
+
+
+def build_index(settings: Settings, corpus: Corpus | None = None, embeddings: dict | None = None,
+                force: bool = False, progress: bool = True):
+    """Build (or update) the live index; returns the BuildReport."""
+    corpus = corpus or load_valid_corpus(settings)
+    builder = IndexBuilder(settings.index_dir, embeddings or make_embeddings(), progress=progress)
+    return builder.build(corpus, force=force)
+
+
+__all__ = ["Assistant", "Reply", "CorpusInvalid", "IndexUnavailable", "InvalidQuestion", "build_index",
+           "clean_question"]

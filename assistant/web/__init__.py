@@ -1,0 +1,1 @@
+"""The Chainlit chat: app, launch, accounts, data layer, export, static files."""
