@@ -159,7 +159,7 @@ def test_analyzer_folds_accents(analyzer):
 @pytest.mark.parametrize("accented", ["intégrité", "sécurité", "infirmité", "protégée"])
 def test_analyzer_matches_words_typed_without_accents(analyzer, accented):
     """Social workers often type without accents: « integrite » must find « intégrité »."""
-    from assistant.index.store import fold
+    from assistant.text import fold
 
     assert analyzer(fold(accented)) == analyzer(accented)
 

@@ -4,76 +4,17 @@ with its citation id and a human label, and the version notes a reader needs."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
 from assistant.corpus.model import Corpus, Unit, unit_label
-from assistant.index.store import PART_RE, FrenchAnalyzer
+from assistant.text import PART_RE, FrenchAnalyzer
 from assistant.retrieval.retriever import Retrieval
+from assistant.types import Answer, Quote
 
 # Sentence ends, except after abbreviations that Justel puts before numbers ("Art. 458").
 SENTENCE_RE = re.compile(r"(?<=[.;:!?])(?<!\bArt\.)(?<!\bart\.)(?<!\bal\.)(?<!\bn°)\s+(?=[A-ZÀ-Ý0-9§(«\"])|\n\n+")
 HEADING_ONLY_RE = re.compile(r"^(?:Art(?:icle)?\.?\s*[\w/]+\.|§\s*\d+(?:er)?\.|\d+°)$")
 MAX_UNITS = 3
 MAX_SENTENCES = 2
-
-
-@dataclass
-class Quote:
-    unit_id: str
-    label: str
-    text: str
-
-
-@dataclass
-class Answer:
-    question: str
-    abstained: bool
-    quotes: list[Quote] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    message: str = ""
-    draft: Any = None  # generate.Draft when the local model wrote a text
-
-    @property
-    def citations(self) -> list[str]:
-        """Cited unit ids in order: the verified draft's, else the quoted passages'."""
-        if self.draft is not None and self.draft.citations:
-            return self.draft.citations
-        return list(dict.fromkeys(q.unit_id for q in self.quotes))
-
-    def passages_text(self) -> str:
-        """The verbatim passages and version notes (French)."""
-        lines = ["Extraits des textes (cités mot pour mot) :", ""]
-        for quote in self.quotes:
-            lines += [f"« {quote.text} »", f"    — {quote.label} [{quote.unit_id}]", ""]
-        if self.notes:
-            lines += ["À savoir :"] + [f"- {note}" for note in self.notes]
-        return "\n".join(lines).rstrip()
-
-    def text(self) -> str:
-        """The answer as a reader sees it (French): passages first, then the model's draft."""
-        if self.abstained:
-            return self.message
-        if self.draft is None:
-            return self.passages_text()
-        return f"{self.passages_text()}\n\n{draft_text(self.draft)}"
-
-
-DRAFT_TITLE = "Brouillon rédigé par le modèle local, à vérifier dans les extraits ci-dessus :"
-
-
-def draft_text(draft) -> str:
-    """The model's verified text, its sources and warnings (French)."""
-    if draft.failure:
-        return draft.failure
-    verification = draft.verification
-    lines = [DRAFT_TITLE, "", verification.text if verification else draft.text, ""]
-    cited = set(verification.cited_units) if verification else set()
-    lines += [f"[{e.number}] {e.label} ({e.unit_id})" for e in draft.extracts if e.number in cited]
-    warnings = verification.warnings() if verification else []
-    if warnings:
-        lines += [""] + [f"⚠ {w}" for w in warnings]
-    return "\n".join(lines).rstrip()
 
 
 class ExtractiveAnswerer:
@@ -94,7 +35,7 @@ class ExtractiveAnswerer:
         for hit in retrieval.hits[:MAX_UNITS]:
             unit = self.corpus.unit(hit.unit_id)
             quotes += self._quotes(unit, terms)
-        return Answer(question, False, quotes, version_notes(self.corpus, [q.unit_id for q in quotes]))
+        return Answer(question, False, tuple(quotes), tuple(version_notes(self.corpus, [q.unit_id for q in quotes])))
 
     def _quotes(self, unit: Unit, terms: set[str]) -> list[Quote]:
         sentences = split_sentences(unit.plain_text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from assistant.index.store import fold
+from assistant.text import fold
 
 FOLLOW_UP_STARTS = ("et ", "et,", "mais ", "dans ce cas", "meme chose", "pareil", "alors ", "ok ", "d'accord")
 REWRITE_PROMPT = (

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 
-from assistant.index.store import FrenchAnalyzer
+from assistant.text import FrenchAnalyzer
+from assistant.types import CheckedSentence, Extract, Verification
 
 CITATION_RE = re.compile(r"\[\s*(\d+(?:\s*[,;-]\s*\d+)*)\s*\]")
 SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý«\"(-])|\n+")
@@ -26,58 +26,6 @@ NUMBER_RE = re.compile(r"\d+(?:er)?[a-z]*(?:/\d+)?", re.IGNORECASE)
 SCAFFOLD = ("oui non cela depend peut doit pouvez devez vous votre selon texte textes extrait extraits "
             "article articles prevoit precise indique dit condition conditions attention cas ainsi "
             "egalement toutefois cependant mais donc alors seulement uniquement")
-
-
-@dataclass
-class Extract:
-    """One numbered extract given to the model: a unit, and the sentences shown of it."""
-
-    number: int
-    unit_id: str
-    label: str
-    text: str  # what the model saw
-    source: str  # the unit's whole text: support may come from a sentence the model did not see
-
-
-@dataclass
-class CheckedSentence:
-    text: str
-    citations: list[int]
-    supported: bool
-    support: float
-    attributed: bool = False  # the citation was added by verification, not written by the model
-
-
-@dataclass
-class Verification:
-    text: str  # the answer with citations to unknown extracts removed
-    sentences: list[CheckedSentence] = field(default_factory=list)
-    removed_citations: list[int] = field(default_factory=list)
-    invented_numbers: list[str] = field(default_factory=list)
-
-    @property
-    def cited_units(self) -> list[int]:
-        return list(dict.fromkeys(n for s in self.sentences for n in s.citations))
-
-    @property
-    def unsupported(self) -> list[CheckedSentence]:
-        return [s for s in self.sentences if not s.supported]
-
-    @property
-    def unsupported_rate(self) -> float:
-        return len(self.unsupported) / len(self.sentences) if self.sentences else 0.0
-
-    def warnings(self) -> list[str]:
-        """What the reader must know, in French."""
-        out = []
-        for sentence in self.unsupported:
-            out.append(f"Phrase non étayée par les extraits cités, à vérifier : « {sentence.text} »")
-        if self.invented_numbers:
-            listed = ", ".join(self.invented_numbers)
-            out.append(f"Numéro(s) d'article absent(s) des extraits : {listed}. Ne pas s'y fier sans vérification.")
-        if self.removed_citations:
-            out.append("Des renvois à des extraits inexistants ont été retirés.")
-        return out
 
 
 class Verifier:
@@ -99,7 +47,7 @@ class Verifier:
         checked = [self._sentence(s, known) for s in parts]
         text = " ".join(c.text if c else part for c, part in zip(checked, parts))
         invented = invented_numbers(text, extracts)
-        return Verification(text, [s for s in checked if s], removed, invented)
+        return Verification(text, tuple(s for s in checked if s), tuple(removed), tuple(invented))
 
     def _sentence(self, sentence: str, known: dict[int, Extract]) -> CheckedSentence | None:
         citations = [n for n in cited_numbers(sentence) if n in known]
@@ -110,14 +58,15 @@ class Verifier:
             return None  # « Oui. », « Cela dépend. »: nothing to support
         if citations:
             support = max(self._overlap(words, set(self.analyzer(known[n].source))) for n in citations)
-            return CheckedSentence(sentence.strip(), citations, support >= self.min_support, round(support, 3))
+            return CheckedSentence(sentence.strip(), tuple(citations), support >= self.min_support,
+                                   round(support, 3))
         # The model did not cite: the extract that supports the sentence best is named, if it
         # supports it well (a stricter bar than for a citation the model chose itself).
         scored = [(self._overlap(words, set(self.analyzer(e.source))), e.number) for e in known.values()]
         support, best = max(scored, default=(0.0, 0))
         if support >= max(self.min_support, 0.75):
-            return CheckedSentence(attach_citation(sentence.strip(), best), [best], True, round(support, 3), True)
-        return CheckedSentence(sentence.strip(), [], False, round(support, 3))
+            return CheckedSentence(attach_citation(sentence.strip(), best), (best,), True, round(support, 3), True)
+        return CheckedSentence(sentence.strip(), (), False, round(support, 3))
 
     def _overlap(self, words: set[str], source: set[str]) -> float:
         unseen = max(self.idf.values(), default=1.0)  # a word the corpus never uses weighs most

@@ -7,8 +7,9 @@ Only references whose target is in the corpus are kept, as unit or document ids.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import TYPE_CHECKING
+
+from assistant.text import fold
 
 if TYPE_CHECKING:  # pragma: no cover
     from assistant.corpus.model import Corpus, Document, Unit
@@ -186,8 +187,3 @@ def named_documents(text: str, aliases: list) -> list[str]:
             if doc_id not in found:
                 found.append(doc_id)
     return found
-
-
-def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.lower().replace("’", "'"))
-    return " ".join("".join(c for c in decomposed if unicodedata.category(c) != "Mn").split())

@@ -227,7 +227,7 @@ def cited_share(cited: list[str], expected: list[str]) -> float:
 
 def fact_coverage(groups: list, text: str) -> float:
     """Share of groups of which at least one alternative appears (case and accents ignored)."""
-    from assistant.corpus.references import fold
+    from assistant.text import fold
 
     folded = fold(text)
     return sum(any(fold(str(alt)) in folded for alt in group) for group in groups) / len(groups)

@@ -20,13 +20,13 @@ import re
 import shutil
 import sys
 import time
-import unicodedata
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from assistant.corpus.model import Corpus, Unit, unit_label
 from assistant.errors import IndexUnavailable
+from assistant.text import ARTICLE_NUMBER, PART_RE, FrenchAnalyzer
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
@@ -37,9 +37,7 @@ PARAGRAPH_RE = re.compile(r"(?m)^(?=§\s*\d+(?:er)?\.)")
 # "§ 2." or, for the first paragraph, "Art. 137. § 1er." at the start of a piece.
 # A run of three or more article numbers ("417/7 à 417/22, 433quater/1 et 442nonies"):
 # meaningless to a sentence encoder, and it can fill the whole embedded window (art. 458bis).
-ARTICLE_NUMBER = r"\d+(?:er)?(?:/\d+)?[a-z]*(?:/\d+)?"
 NUMBER_RUN_RE = re.compile(rf"{ARTICLE_NUMBER}(?:(?:\s*,\s*|\s+(?:à|et|ou)\s+){ARTICLE_NUMBER}){{2,}}")
-PART_RE = re.compile(r"^(?:Art(?:icle)?\.?\s*[\w/]+\.\s*(?:\[\d+\s*)?)?§\s*(\d+(?:er)?)")
 
 
 @dataclass
@@ -121,27 +119,6 @@ def group_paragraphs(block: str) -> list[str]:
         current = f"{current}\n\n{paragraph}" if current else paragraph
     return groups + ([current] if current else [])
 
-
-# -- French analysis for BM25 ----------------------------------------------------------
-
-class FrenchAnalyzer:
-    """Lower case, French stop words out, Snowball stemming, accents folded."""
-
-    def __init__(self):
-        import Stemmer
-        from bm25s.stopwords import STOPWORDS_FRENCH
-
-        self._stemmer = Stemmer.Stemmer("french")
-        self._stopwords = set(STOPWORDS_FRENCH) | {fold(w) for w in STOPWORDS_FRENCH}
-
-    def __call__(self, text: str) -> list[str]:
-        # Fold accents first: "integrite" typed without accents must meet "intégrité".
-        words = [w for w in re.findall(r"\w+", fold(text.lower().replace("’", "'"))) if w not in self._stopwords]
-        return self._stemmer.stemWords(words)
-
-
-def fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
 
 
 # -- storage ----------------------------------------------------------------------------

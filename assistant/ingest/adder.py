@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.corpus.model import DOC_ID_RE, JURISDICTIONS, KINDS, Corpus, read_document
-from assistant.corpus.references import fold
+from assistant.text import fold
 from assistant.ingest.formats import TextExtractor
 from assistant.ingest.glue import out_of_lexicon
 from assistant.ingest.importer import ImportFailure, write_atomically

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
+
+from assistant.text import fold
 
 LETTERS = "a-zA-ZÀ-ÖØ-öø-ÿŒœ"
 APOSTROPHES = "'’"
@@ -38,12 +39,6 @@ _LATIN = "|".join(sorted(NUMBER_SUFFIXES[:17], key=len, reverse=True))
 NUMBER_SUFFIX_RE = re.compile(rf"(?:(?:{_LATIN})+|ième|ème|ier|ière|er|re|e)(?![a-zà-ÿ])|(?:{_LATIN})+")
 WORD_RE = re.compile(rf"[{LETTERS}]+(?:[{APOSTROPHES}][{LETTERS}]+)*[{APOSTROPHES}]?")
 TOKEN_RE = re.compile(rf"[{LETTERS}0-9]+")
-
-
-def fold(word: str) -> str:
-    """Lowercase and strip accents (`DÉLITS` → `delits`)."""
-    decomposed = unicodedata.normalize("NFD", word.lower())
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
 
 
 @functools.lru_cache(maxsize=1)

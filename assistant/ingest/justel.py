@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.ingest.glue import GlueRepairer
+from assistant.text import ARTICLE_NUMBER
 
 PAGE_MARKER_RE = re.compile(r"\s*\[— fin de la page \d+/\d+ du PDF Justel —\]\s*")
-ARTICLE_NUMBER = r"\d+(?:er)?(?:[a-z]+)?(?:/\d+(?:[a-z]+)?)*"
 ARTICLE_START_RE = re.compile(rf"^(?:Art\.|Article)\s*({ARTICLE_NUMBER})\s*\.", re.M)
 HEADING_LEVELS = {"LIVRE": 1, "TITRE": 2, "CHAPITRE": 3, "Section": 4, "Sous-section": 5}
 HEADING_RE = re.compile(

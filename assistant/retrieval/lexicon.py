@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from assistant.corpus.references import fold
+from assistant.text import fold
 
 LEXICON_FILE = Path(__file__).with_name("lexicon.yaml")
 ACRONYMS_FILE = Path(__file__).with_name("acronyms.yaml")

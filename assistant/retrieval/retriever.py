@@ -12,7 +12,7 @@ from assistant.index.store import LiveIndex
 from assistant.retrieval.lexicon import expand, spell_out
 from assistant.corpus.references import alias_table, named_documents
 from assistant.retrieval.scope import ScopeGuard
-from assistant.corpus.references import fold as fold_name
+from assistant.text import fold as fold_name
 
 SYSTEMS = ("hybrid", "bm25", "dense")
 INJECTION_RE = re.compile(

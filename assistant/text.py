@@ -1,0 +1,44 @@
+"""French text helpers shared by every layer: accent folding, the BM25 analyzer, article numbers,
+paragraph labels, shortening. Pure functions; no storage, no models."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# An article number as Belgian texts write it: 458, 1er, 458ter, 417/7, 433quater/1.
+ARTICLE_NUMBER = r"\d+(?:er)?(?:[a-z]+)?(?:/\d+(?:[a-z]+)?)*"
+# "§ 2." or, for the first paragraph, "Art. 137. § 1er." at the start of a piece.
+PART_RE = re.compile(r"^(?:Art(?:icle)?\.?\s*[\w/]+\.\s*(?:\[\d+\s*)?)?§\s*(\d+(?:er)?)")
+
+
+def fold(text: str) -> str:
+    """Lower case, accents off, typographic apostrophe as ', runs of spaces as one:
+    « L’Intégrité  » → « l'integrite ». The one comparison key for names, words and questions."""
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("’", "'"))
+    return " ".join("".join(c for c in decomposed if unicodedata.category(c) != "Mn").split())
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters cut at a word, then « … ». Kept instead of textwrap.shorten,
+    which cuts shorter to fit its placeholder: the model's prompts (and the measured drafts)
+    were built with this cut."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+class FrenchAnalyzer:
+    """Words for BM25 and overlap scores: folded, French stop words out, Snowball stems."""
+
+    def __init__(self):
+        import Stemmer  # PyStemmer: imported here, only the processes that analyse text pay for it
+        from bm25s.stopwords import STOPWORDS_FRENCH
+
+        self._stemmer = Stemmer.Stemmer("french")
+        self._stopwords = set(STOPWORDS_FRENCH) | {fold(w) for w in STOPWORDS_FRENCH}
+
+    def __call__(self, text: str) -> list[str]:
+        # Folded first: "integrite" typed without accents must meet "intégrité".
+        words = [w for w in re.findall(r"\w+", fold(text)) if w not in self._stopwords]
+        return self._stemmer.stemWords(words)
