@@ -196,7 +196,7 @@ def test_chat_preloads_the_local_model_only_when_it_drafts_by_default(monkeypatc
     """llama.cpp holds Python's lock while loading: done before serving, not at the first draft."""
     from types import SimpleNamespace
 
-    from assistant.cli import main as cli
+    from assistant.cli import chat as cli
     from assistant.models.llm import ModelUnavailable
 
     class Model:

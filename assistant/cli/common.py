@@ -1,0 +1,38 @@
+"""What every command group shares: the French argument parser and the loaders."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from assistant.config import settings
+from assistant.corpus import model as corpus_module
+from assistant.errors import UsageError
+
+
+class FrenchArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse speaks English; users read French
+        self.print_usage(sys.stderr)
+        print(f"Erreur : arguments invalides ({message}). Voir « assistant --help ».", file=sys.stderr)
+        sys.exit(2)
+
+
+def load_corpus() -> corpus_module.Corpus:
+    return corpus_module.Corpus.load(settings().corpus_dir)
+
+
+def make_assistant():
+    from assistant import pipeline as engine
+
+    from assistant.models.embeddings import EmbeddingConfigError
+
+    try:
+        return engine.Assistant()
+    except (engine.CorpusInvalid, engine.IndexUnavailable, EmbeddingConfigError) as error:
+        raise UsageError(str(error)) from None
+
+
+def report_problems(corpus: corpus_module.Corpus) -> None:
+    if corpus.problems:
+        print(f"Attention : {len(corpus.problems)} problème(s) dans le corpus "
+              "(voir « assistant corpus check »).", file=sys.stderr)

@@ -1,0 +1,78 @@
+"""`assistant eval` and `assistant eval export-feedback`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from assistant.cli import common
+from assistant.cli.common import FrenchArgumentParser
+from assistant.config import settings
+from assistant.errors import UsageError
+
+
+def add_commands(subparsers) -> None:
+    evaluation = subparsers.add_parser("eval", help="évaluer la recherche sur des jeux de questions")
+    # --gold is checked by eval_command: required here, it would also be demanded by `eval export-feedback`.
+    evaluation.add_argument("--gold", type=Path, action="append")
+    evaluation.add_argument("--system", action="append", choices=["hybrid", "bm25", "dense", "naive"])
+    evaluation.add_argument("--mode", choices=["extractive", "generative"],
+                            help="évaluer aussi les réponses (citations, faits, vérification) dans ce mode")
+    evaluation.add_argument("--json", type=Path, dest="json_out")
+    evaluation.add_argument("--report", type=Path)
+    evaluation.set_defaults(handler=eval_command)
+    eval_commands = evaluation.add_subparsers(parser_class=FrenchArgumentParser, metavar="action")
+    export_feedback = eval_commands.add_parser(
+        "export-feedback", help="réponses jugées insatisfaisantes (pouce baissé) → candidats JSONL à relire")
+    export_feedback.add_argument("--out", type=Path, required=True, help="fichier JSONL à écrire")
+    export_feedback.set_defaults(handler=export_feedback_command)
+
+
+
+def eval_command(args) -> int:
+    from assistant.evaluation import runner as evaluate
+
+    if not args.gold:
+        raise UsageError("indiquez au moins un jeu de questions avec --gold (ou « assistant eval export-feedback »).")
+    try:
+        items = evaluate.load_gold(args.gold)
+    except evaluate.GoldError as error:
+        raise UsageError(str(error)) from None
+    assistant = common.make_assistant()  # one corpus, index and set of models for every system
+    results = []
+    for system in args.system or ["hybrid"]:
+        if args.mode and system == "hybrid":
+            results.append(evaluate.AnswerEvaluator(assistant, args.mode).run(items))
+            print(answer_summary(results[-1]))
+        else:
+            results.append(evaluate.Evaluator(evaluate.searcher(assistant, system), system).run(items))
+        summary = results[-1]
+        print(f"{system} : hit@5 {summary['retrieval']['hit@5']:.3f}, recall@10 {summary['retrieval']['recall@10']:.3f}, "
+              f"mrr@10 {summary['retrieval']['mrr@10']:.3f}, abstention {summary['abstention']['accuracy']:.3f}, "
+              f"refus à tort {summary['abstention']['false_refusal_rate']:.3f}, p50 {summary['latency_ms']['p50']:.0f} ms")
+    output = results[0] if len(results) == 1 else {"systems": results, **results[0]}
+    if args.json_out:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(output, ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(evaluate.markdown_report(results, items), encoding="utf-8")
+    return 0
+
+
+def answer_summary(result: dict) -> str:
+    c, v, t = result["citations"], result["verification"], result["latency_ms"]
+    return (f"réponses ({result['mode']}) : citations P {c['precision']:.3f} R {c['recall']:.3f} F1 {c['f1']:.3f}, "
+            f"faits {'n/a' if result['facts']['coverage'] is None else format(result['facts']['coverage'], '.3f')}, "
+            f"phrases non étayées {v['unsupported_rate']:.3f}, "
+            f"numéros inventés {v['invented_article_numbers']}, premier affichage p50 {t['first_token_p50']:.0f} ms, "
+            f"total p50 {t['total_p50']:.0f} ms")
+
+
+def export_feedback_command(args) -> int:
+    from assistant.web import data_layer as feedback
+
+    count = feedback.export_candidates(feedback.database_path(settings()), args.out)
+    print(f"{count} réponse(s) jugée(s) insatisfaisante(s) écrite(s) dans {args.out} : "
+          "candidats à relire avant de les ajouter à eval/gold/.")
+    return 0
