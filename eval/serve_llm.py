@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.config import settings  # noqa: E402
-from assistant.models.llm import ensure_model  # noqa: E402
+from assistant.models.model_file import ensure_model  # noqa: E402
 
 
 def start_server(model: Path, host: str, port: int, parallel: int, context: int, threads: int):

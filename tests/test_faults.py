@@ -23,7 +23,8 @@ from assistant.index import store as index_module
 from assistant.config import REPO_ROOT, Settings, settings
 from assistant.corpus.model import Corpus
 from assistant.index.store import IndexUnavailable, LiveIndex, chroma_client, collection_name, read_pointer, write_pointer
-from assistant.models.llm import QWEN_CODER_1_5B, ModelUnavailable, ensure_model
+from assistant.models.llm import ModelUnavailable
+from assistant.models.model_file import QWEN_CODER_1_5B, ensure_model
 from assistant.retrieval.retriever import Retriever
 from tests.conftest import run_cli
 from tests.sse import ChatCompletionStream, serving

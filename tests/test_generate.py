@@ -160,7 +160,7 @@ def test_cli_generative_json_with_a_missing_model_file(capsys, monkeypatch, smal
     use_small_index(monkeypatch, small_index)
     monkeypatch.setenv("ASSISTANT_LLM", "local")
     monkeypatch.setenv("ASSISTANT_MODEL_PATH", str(tmp_path / "absent.gguf"))
-    monkeypatch.setattr("assistant.models.llm.ensure_model", _missing_model)
+    monkeypatch.setattr("assistant.models.model_file.ensure_model", _missing_model)
     code, out, err = run_cli(capsys, "ask", QUESTION_458TER, "--mode", "generative", "--json")
     assert code == 0, err
     reply = json.loads(out)

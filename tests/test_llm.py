@@ -18,22 +18,14 @@ from tests.sse import ChatCompletionStream, serving
 from llama_index.core import Settings as LlamaSettings
 from llama_index.core.base.llms.types import ChatMessage
 
-from assistant.models import llm as llm_module
+from assistant.models import local_llm as local_module, model_file
 from assistant.config import MODEL_FILENAME, REPO_ROOT, settings
-from assistant.models.llm import (
-    QWEN_CODER_1_5B,
-    DisabledLLM,
-    LLMFailure,
-    LocalLLM,
-    ModelSpec,
-    ModelUnavailable,
-    ServerLLM,
-    ensure_model,
-    guarded_stream,
-    make_llm,
-    part_paths,
-    set_global_llm,
-)
+from assistant.errors import AssistantError
+from assistant.models.llm import DisabledLLM, LLMError, LLMFailure, ModelUnavailable, make_llm, set_global_llm
+from assistant.models.local_llm import LocalLLM
+from assistant.models.model_file import QWEN_CODER_1_5B, ModelSpec, ensure_model, part_paths
+from assistant.models.server_llm import ServerLLM
+from assistant.models.streaming import guarded_stream
 
 QUESTION = [ChatMessage(role="system", content="Tu réponds en français, très brièvement."),
             ChatMessage(role="user", content="Réponds par un seul mot : quelle est la capitale de la Belgique ?")]
@@ -64,13 +56,13 @@ def fake_parts(root: Path, monkeypatch, contents: list[bytes]) -> ModelSpec:
 def count_hashes(monkeypatch) -> list[Path]:
     """Record every full hash of a model file (the real function still runs)."""
     calls: list[Path] = []
-    real = llm_module.file_sha256
+    real = model_file.file_sha256
 
     def counting(path: Path) -> str:
         calls.append(path)
         return real(path)
 
-    monkeypatch.setattr(llm_module, "file_sha256", counting)
+    monkeypatch.setattr(model_file, "file_sha256", counting)
     return calls
 
 
@@ -270,6 +262,16 @@ def test_servers_need_a_model_name(kind, monkeypatch):
 
 
 @pytest.mark.unit
+def test_llm_errors_are_assistant_errors_with_their_french_message(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_LLM", "openai")
+    with pytest.raises(AssistantError) as caught:  # the CLI and the chat catch this one base
+        make_llm(settings())
+    assert isinstance(caught.value, ModelUnavailable) and isinstance(caught.value, LLMError)
+    assert caught.value.message == str(caught.value) and caught.value.message.startswith("ASSISTANT_LLM vaut")
+    assert caught.value.exit_code == 2
+
+
+@pytest.mark.unit
 def test_global_llm_refuses_instead_of_becoming_openai(monkeypatch):
     monkeypatch.setattr(LlamaSettings, "_llm", None)  # restored after the test
     monkeypatch.setenv("CI", "true")
@@ -377,7 +379,7 @@ def test_real_model_is_loaded_once_and_completes(local_llm, real_model):
     again = make_llm(settings(), max_tokens=4)
     assert again.complete("Réponds par oui ou par non : Paris est-elle en France ?").text.strip()
     assert "Bruxelles" in local_llm.chat(QUESTION).message.content
-    assert [key for key in llm_module._RUNTIMES if key[0] == str(real_model)] == [(str(real_model), 4096, 1, 1)]
+    assert [key for key in local_module._RUNTIMES if key[0] == str(real_model)] == [(str(real_model), 4096, 1, 1)]
 
 
 @pytest.mark.slow
@@ -429,7 +431,7 @@ def test_real_model_streams_without_blocking_the_event_loop(local_llm):
 
 EXIT_DURING_GENERATION = """
 import sys
-from assistant.models.llm import LocalLLM
+from assistant.models.local_llm import LocalLLM
 stream = LocalLLM(model_path=sys.argv[1], threads=1, max_tokens=300).stream_complete("Écris un long poème.")
 next(stream)  # the generation goes on in its thread, a token every ~0.1 s, while the interpreter exits
 print("sortie")
