@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from assistant.config import settings  # noqa: E402
 from assistant.corpus.model import Corpus  # noqa: E402
 from assistant.models.embeddings import make_embeddings  # noqa: E402
-from assistant.evaluation.runner import load_gold  # noqa: E402
+from assistant.evaluation.gold import load_gold  # noqa: E402
 from assistant.index.store import Chunk, IndexBuilder, LiveIndex, collection_name, write_bm25  # noqa: E402
 from assistant.retrieval.retriever import Retriever  # noqa: E402
 

@@ -213,7 +213,7 @@ def test_extracts_drop_only_the_injected_sentence(injected_assistant):
 def test_gold_file_with_a_refused_question_names_the_line(tmp_path, case):
     """`assistant eval` and `corpus update` read gold files: a question the assistant would refuse
     is reported with its line, before any model is loaded (it was a traceback mid-evaluation)."""
-    from assistant.evaluation.runner import GoldError, load_gold
+    from assistant.evaluation.gold import GoldError, load_gold
 
     path = tmp_path / "gold.jsonl"
     good = {"id": "ok", "question": QUESTION_458TER, "expected_citations": [UNIT_458TER]}

@@ -9,17 +9,9 @@ from pathlib import Path
 import pytest
 
 from assistant.cli.main import main
-from assistant.evaluation.runner import (
-    GoldError,
-    GoldItem,
-    first_rank,
-    load_gold,
-    markdown_report,
-    matches,
-    ndcg_at,
-    recall_at,
-    score,
-)
+from assistant.evaluation.gold import GoldError, GoldItem, load_gold
+from assistant.evaluation.metrics import first_rank, matches, ndcg_at, recall_at, score
+from assistant.evaluation.report import markdown_report
 
 # The session fixtures (small corpus and index), registered once for every module.
 pytest.register_assert_rewrite("tests.retrieval_fixtures")
@@ -277,7 +269,8 @@ def _outcome(citations, answer, generated=False, unsupported=(), invented=(), se
 
 @pytest.mark.unit
 def test_answer_scores_citations_facts_and_verification():
-    from assistant.evaluation.runner import GoldItem, answer_scores
+    from assistant.evaluation.gold import GoldItem
+    from assistant.evaluation.metrics import answer_scores
 
     items = [GoldItem("a", "q", [], ["code-penal-1867:art-458bis", "code-penal-1867:art-422bis"],
                       [["procureur du Roi"], ["danger grave", "péril grave"]], True),
@@ -296,7 +289,8 @@ def test_answer_scores_citations_facts_and_verification():
 
 @pytest.mark.unit
 def test_answer_without_citations_scores_zero_precision():
-    from assistant.evaluation.runner import GoldItem, answer_scores
+    from assistant.evaluation.gold import GoldItem
+    from assistant.evaluation.metrics import answer_scores
 
     items = [GoldItem("a", "q", [], ["code-penal-1867:art-458"], [], True)]
     scores = answer_scores(items, [_outcome([], "texte")])

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from assistant.web import data_layer as feedback
-from assistant.evaluation.runner import load_gold
+from assistant.evaluation.gold import load_gold
 from tests.test_privacy import VALID_NATIONAL_NUMBER
 
 pytestmark = pytest.mark.unit

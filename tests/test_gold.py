@@ -5,7 +5,7 @@ import json
 import pytest
 
 from assistant.corpus.model import Corpus
-from assistant.evaluation.runner import load_gold
+from assistant.evaluation.gold import load_gold
 from tests.conftest import CORPUS_DIR
 
 pytestmark = pytest.mark.integration

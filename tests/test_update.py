@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation.gate import SetComparison, TOLERANCE, compare, outcome_change, summary
+from assistant.evaluation.gate_report import SetComparison, TOLERANCE, compare, outcome_change, summary
 from tests.conftest import run_cli
 
 pytest.register_assert_rewrite("tests.retrieval_fixtures")

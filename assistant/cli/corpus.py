@@ -141,7 +141,7 @@ def corpus_add(args) -> int:
 
 
 def tolerance_text() -> str:
-    from assistant.evaluation.gate import LOWER_IS_BETTER, TOLERANCE
+    from assistant.evaluation.gate_report import LOWER_IS_BETTER, TOLERANCE
 
     parts = [f"{metric} {'+' if metric in LOWER_IS_BETTER else '-'}{value:.2f}".replace(".", ",")
              for metric, value in TOLERANCE.items()]

@@ -31,12 +31,14 @@ def add_commands(subparsers) -> None:
 
 def eval_command(args) -> int:
     from assistant.evaluation import runner as evaluate
+    from assistant.evaluation.gold import GoldError, load_gold
+    from assistant.evaluation.report import markdown_report
 
     if not args.gold:
         raise UsageError("indiquez au moins un jeu de questions avec --gold (ou « assistant eval export-feedback »).")
     try:
-        items = evaluate.load_gold(args.gold)
-    except evaluate.GoldError as error:
+        items = load_gold(args.gold)
+    except GoldError as error:
         raise UsageError(str(error)) from None
     assistant = common.make_assistant()  # one corpus, index and set of models for every system
     results = []
@@ -56,7 +58,7 @@ def eval_command(args) -> int:
         args.json_out.write_text(json.dumps(output, ensure_ascii=False, indent=1), encoding="utf-8")
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(evaluate.markdown_report(results, items), encoding="utf-8")
+        args.report.write_text(markdown_report(results, items), encoding="utf-8")
     return 0
 
 

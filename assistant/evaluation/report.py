@@ -1,0 +1,68 @@
+"""`assistant eval --report`: the eval JSON of each system as a Markdown page."""
+
+from __future__ import annotations
+
+from assistant.evaluation.gold import GoldItem
+
+
+def markdown_report(results: list[dict], items: list[GoldItem]) -> str:
+    """Systems side by side, then each question's outcome per system."""
+    systems = [r["system"] for r in results]
+    lines = ["# Évaluation de la recherche", "", f"{results[0]['n']} questions.", "",
+             "| métrique | " + " | ".join(systems) + " |", "|---|" + "---|" * len(systems)]
+    for key in results[0]["retrieval"]:
+        lines.append(f"| {key} | " + " | ".join(f"{r['retrieval'][key]:.3f}" for r in results) + " |")
+    for key in ("accuracy", "false_refusal_rate"):
+        lines.append(f"| abstention {key} | " + " | ".join(f"{r['abstention'][key]:.3f}" for r in results) + " |")
+    for key in ("p50", "p95"):
+        lines.append(f"| latence {key} (ms) | " + " | ".join(f"{r['latency_ms'][key]:.1f}" for r in results) + " |")
+    lines += answer_rows(results)
+    lines += ["", "## Par question", "", "| id | attendu | " + " | ".join(systems) + " |",
+              "|---|---|" + "---|" * len(systems)]
+    per = [{q["id"]: q for q in r["per_question"]} for r in results]
+    for item in items:
+        cells = [outcome_cell(p[item.id]) for p in per]
+        expected = ", ".join(item.expected) if item.answerable else "(hors corpus : s'abstenir)"
+        lines.append(f"| {item.id} | {expected} | " + " | ".join(cells) + " |")
+    lines += answer_section(results)
+    return "\n".join(lines) + "\n"
+
+
+def answer_section(results: list[dict]) -> list[str]:
+    """Each answer as written, with what verification flagged (runs with --mode)."""
+    answered = next((r for r in results if "citations" in r), None)
+    if answered is None:
+        return []
+    lines = ["", f"## Réponses ({answered['mode']})", ""]
+    for question in answered["per_question"]:
+        lines += [f"### {question['id']}", "", f"> {question['query']}", "",
+                  question["answer"].strip() or "(vide)", "",
+                  f"Citations : {', '.join(question['citations']) or '(aucune)'}"]
+        lines += [f"- ⚠ non étayée : {s}" for s in question["unsupported"]]
+        lines += [f"- ⚠ numéro inventé : {n}" for n in question["invented"]] + [""]
+    return lines
+
+
+def answer_rows(results: list[dict]) -> list[str]:
+    """Answer metrics (runs with --mode), blank for retrieval-only systems."""
+    if not any("citations" in r for r in results):
+        return []
+    rows = [("mode de réponse", lambda r: r["mode"]),
+            ("citations précision", lambda r: f"{r['citations']['precision']:.3f}"),
+            ("citations rappel", lambda r: f"{r['citations']['recall']:.3f}"),
+            ("citations F1", lambda r: f"{r['citations']['f1']:.3f}"),
+            ("faits mentionnés", lambda r: "n/a" if r["facts"]["coverage"] is None else f"{r['facts']['coverage']:.3f}"),
+            ("phrases non étayées", lambda r: f"{r['verification']['unsupported_rate']:.3f}"),
+            ("numéros d'article inventés", lambda r: str(r["verification"]["invented_article_numbers"])),
+            ("premier affichage p50 (ms)", lambda r: f"{r['latency_ms']['first_token_p50']:.0f}"),
+            ("réponse complète p50 (ms)", lambda r: f"{r['latency_ms']['total_p50']:.0f}")]
+    return [f"| {name} | " + " | ".join(cell(r) if "citations" in r else "" for r in results) + " |"
+            for name, cell in rows]
+
+
+def outcome_cell(question: dict) -> str:
+    if not question["answerable"]:
+        return "abstention ✔" if question["abstained"] else "répond ✘"
+    rank = question["rank"]
+    text = f"rang {rank}" if rank else "absent du top 10"
+    return text + (" (abstention ✘)" if question["abstained"] else "")
