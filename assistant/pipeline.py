@@ -12,7 +12,7 @@ from assistant.answering.extractive import Answer, ExtractiveAnswerer
 from assistant.answering.followup import FollowUpRewriter, rewrite_mode, standalone_question
 from assistant.config import Settings, settings as current_settings
 from assistant.corpus.model import Corpus
-from assistant.models.embeddings import make_embeddings
+from assistant.models.embeddings import embeddings_for
 from assistant.errors import CorpusInvalid, IndexUnavailable, InvalidQuestion
 from assistant.index.store import IndexBuilder, LiveIndex
 from assistant.retrieval.retriever import Retrieval, Retriever, strip_injection
@@ -79,7 +79,7 @@ class Assistant:
                  llm=None):
         self.settings = settings or current_settings()
         self.corpus = load_valid_corpus(self.settings)
-        self.embeddings = make_embeddings()
+        self.embeddings = embeddings_for(self.settings)
         if build_if_missing and not (self.settings.index_dir / "current.json").exists():
             build_in_subprocess(self.settings)
         self.index = LiveIndex(self.settings.index_dir)
@@ -191,7 +191,7 @@ def build_index(settings: Settings, corpus: Corpus | None = None, embeddings: di
                 force: bool = False, progress: bool = True):
     """Build (or update) the live index; returns the BuildReport."""
     corpus = corpus or load_valid_corpus(settings)
-    builder = IndexBuilder(settings.index_dir, embeddings or make_embeddings(), progress=progress)
+    builder = IndexBuilder(settings.index_dir, embeddings or embeddings_for(settings), progress=progress)
     return builder.build(corpus, force=force)
 
 

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.config import settings  # noqa: E402
 from assistant.corpus.model import Corpus  # noqa: E402
-from assistant.models.embeddings import make_embeddings  # noqa: E402
+from assistant.models.embeddings import embeddings_for  # noqa: E402
 from assistant.evaluation.gold import load_gold  # noqa: E402
 from assistant.index.store import Chunk, IndexBuilder, LiveIndex, collection_name, write_bm25  # noqa: E402
 from assistant.retrieval.retriever import Retriever  # noqa: E402
@@ -114,7 +114,7 @@ def main() -> int:
         else "Chroma intégré"
     config = settings()
     corpus = Corpus.load(config.corpus_dir)
-    embeddings = make_embeddings()
+    embeddings = embeddings_for(config)
     queries = questions(args.queries)
     real = timed(Retriever(corpus, LiveIndex(args.index_dir or config.index_dir), embeddings), queries)
     print(f"Index réel ({len(corpus.units)} unités, {where}) : p50 {real['p50']} ms, p95 {real['p95']} ms")

@@ -85,7 +85,8 @@ def server_settings(tmp_path, monkeypatch, chroma_server, small_index) -> Settin
     monkeypatch.delenv("ASSISTANT_EMBEDDING", raising=False)
     corpus_dir = tmp_path / "corpus-small"
     shutil.copytree(small_index.corpus_dir, corpus_dir)
-    return Settings(home=tmp_path / "home", corpus_dir=corpus_dir, index_dir=tmp_path / "index-server")
+    return Settings(home=tmp_path / "home", corpus_dir=corpus_dir, index_dir=tmp_path / "index-server",
+                    second_embedding="none")
 
 
 def collection_names(port: int) -> set[str]:
@@ -108,7 +109,7 @@ def test_build_and_search_on_a_chroma_server(server_settings, chroma_server, mon
     index = LiveIndex(settings.index_dir)
     assert list(index.collections) == ["main"]
     corpus = Corpus.load(settings.corpus_dir)
-    models = engine.make_embeddings()
+    models = engine.embeddings_for(settings)
     assert list(models) == ["main"]
     retrieval = Retriever(corpus, index, models).retrieve(QUESTION_458TER, 10)
     assert not retrieval.abstained

