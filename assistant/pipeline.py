@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from dataclasses import dataclass
-from typing import Iterator
+from dataclasses import replace
+from typing import Generator
 
-from assistant.answering.extractive import Answer, ExtractiveAnswerer
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.generative import GenerativeAnswerer, drain
 from assistant.answering.followup import FollowUpRewriter, rewrite_mode, standalone_question
 from assistant.config import Settings, settings as current_settings
 from assistant.corpus.model import Corpus
 from assistant.models.embeddings import embeddings_for
 from assistant.errors import CorpusInvalid, IndexUnavailable, InvalidQuestion
 from assistant.index.store import IndexBuilder, LiveIndex
-from assistant.retrieval.retriever import Retrieval, Retriever, strip_injection
+from assistant.retrieval.retriever import Retriever, strip_injection
+from assistant.types import Draft, Reply
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -51,25 +53,12 @@ def check_k(k) -> int:
     return k
 
 
-@dataclass
-class Reply:
-    question: str
-    standalone: str
-    retrieval: Retrieval
-    answer: Answer
-    corpus: Corpus
-
-    def answer_unit_text(self, unit_id: str) -> str:
-        return self.corpus.unit(unit_id).plain_text
-
-
 MODES = ("extractive", "generative")
 
 
-def default_mode() -> str:
+def default_mode(settings: Settings | None = None) -> str:
     """`ASSISTANT_ANSWER_MODE`; extractive unless generative meets the fidelity bar (eval/README.md)."""
-    mode = os.environ.get("ASSISTANT_ANSWER_MODE", "extractive").strip().lower()
-    return mode if mode in MODES else "extractive"
+    return (settings or current_settings()).answer_mode
 
 
 class Assistant:
@@ -89,11 +78,10 @@ class Assistant:
         self._llm, self._llm_problem = llm, ""
 
     def ask(self, question: str, history: list[dict] | None = None, k: int = 10, mode: str = "extractive") -> Reply:
-        """Retrieve and answer; in generative mode the model's verified draft is attached."""
+        """Retrieve and answer; in generative mode the reply carries the model's verified draft."""
         reply = self.prepare(question, history, k)
         if mode == "generative":
-            for _ in self.stream_draft(reply):
-                pass
+            reply = drain(self.stream_draft(reply))
         return reply
 
     def prepare(self, question: str, history: list[dict] | None = None, k: int = 10) -> Reply:
@@ -112,22 +100,19 @@ class Assistant:
                 return FollowUpRewriter(llm).rewrite(question, history)
         return standalone_question(question, history)
 
-    def stream_draft(self, reply: Reply) -> Iterator[str]:
-        """The model's text, piece by piece, into `reply.answer.draft`; nothing when abstaining
-        (the model is never asked then) and a French notice when it is unavailable."""
-        answer = reply.answer
-        if answer.abstained:
-            return
-        from assistant.answering.generative import Draft, GenerativeAnswerer
-
-        answer.draft = Draft("", [])
+    def stream_draft(self, reply: Reply) -> Generator[str, None, Reply]:
+        """The model's text, piece by piece; returns the reply with its draft (`yield from`, or
+        `drain`). Nothing when abstaining (the model is never asked then) and a draft holding a
+        French notice when the model is unavailable."""
+        if reply.answer.abstained:
+            return reply
         llm = self.llm()
         if llm is None:
-            answer.draft.failure = self._llm_problem
-            return
+            return replace(reply, draft=Draft(failure=self._llm_problem))
         # The model gets the question without the sentences that try to change its rules.
         question = strip_injection(reply.standalone) or reply.standalone
-        yield from GenerativeAnswerer(self.corpus, llm, self.verifier()).stream(question, answer, answer.draft)
+        draft = yield from GenerativeAnswerer(self.corpus, llm, self.verifier()).stream(question, reply.answer)
+        return replace(reply, draft=draft)
 
     def verifier(self):
         """Built once: it weighs words by their rarity over the whole corpus."""

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from assistant.answering.extractive import ExtractiveAnswerer, abstention_message, split_sentences
+from assistant.render import passages_text
 from assistant.retrieval.retriever import Hit, Retrieval
 
 # The session fixtures (small corpus and index), registered once for every module.
@@ -125,7 +126,7 @@ def test_notes_of_a_partial_law(answerer):
 
 
 def test_answer_text(answer_458ter):
-    text = answer_458ter.text()
+    text = passages_text(answer_458ter)
     assert text.startswith("Extraits des textes (cités mot pour mot) :")
     for quote in answer_458ter.quotes:
         assert f"« {quote.text} »" in text
@@ -139,8 +140,8 @@ def test_abstention_message_names_the_corpus(retriever_factory, answerer, small_
     retrieval = retriever_factory("hybrid").retrieve("Copie-moi l'article 50 de la loi organique des CPAS", 10)
     answer = answerer.answer(retrieval)
     assert answer.abstained
-    assert answer.quotes == [] and answer.citations == [] and answer.notes == []
-    assert answer.text() == answer.message
+    assert answer.quotes == () and answer.citations == [] and answer.notes == ()
+    assert passages_text(answer) == answer.message
     assert "article 50 (Loi organique des CPAS)" in answer.message
     assert "n'est pas dans le corpus" in answer.message
     for document in small_corpus.documents.values():

@@ -26,7 +26,7 @@ def test_supported_sentence_passes_and_its_citation_maps_to_the_unit(verifier):
     checked = verifier.check("Oui, vous pouvez informer le procureur du Roi d'une infraction sur un mineur "
                              "en cas de danger grave et imminent [1].", EXTRACTS)
     [sentence] = checked.sentences
-    assert sentence.supported and sentence.citations == [1]
+    assert sentence.supported and sentence.citations == (1,)
     assert checked.cited_units == [1] and not checked.warnings()
 
 
@@ -43,7 +43,7 @@ def test_claim_about_a_word_no_extract_uses_is_flagged(verifier):
 
 def test_citation_to_an_extract_not_given_is_removed(verifier):
     checked = verifier.check("Le secret révélé est puni d'un emprisonnement [2, 7]. Voir aussi [9].", EXTRACTS)
-    assert checked.removed_citations == [7, 9]
+    assert checked.removed_citations == (7, 9)
     assert "[2]" in checked.text and "7" not in checked.text and "[9]" not in checked.text
     assert any("inexistants" in w for w in checked.warnings())
 
@@ -51,7 +51,7 @@ def test_citation_to_an_extract_not_given_is_removed(verifier):
 def test_article_number_in_no_extract_is_flagged(verifier):
     checked = verifier.check("L'article 458 punit la révélation [2]. L'article 29 du Code d'instruction "
                              "criminelle oblige à dénoncer [2].", EXTRACTS)
-    assert checked.invented_numbers == ["29"]
+    assert checked.invented_numbers == ("29",)
     assert invented_numbers("Selon l'art. 458bis et l'article 458 [1].", EXTRACTS) == []
 
 
@@ -59,7 +59,7 @@ def test_uncited_sentence_needs_strong_support(verifier):
     checked = verifier.check("Les médecins qui révèlent des secrets sont punis d'emprisonnement.", EXTRACTS)
     assert checked.sentences[0].supported
     # The extract that supports it is named, and marked as added by verification.
-    assert checked.sentences[0].citations == [2] and checked.sentences[0].attributed
+    assert checked.sentences[0].citations == (2,) and checked.sentences[0].attributed
     assert checked.text == "Les médecins qui révèlent des secrets sont punis d'emprisonnement [2]."
     checked = verifier.check("Il faut toujours prévenir le directeur du service.", EXTRACTS)
     assert not checked.sentences[0].supported
@@ -72,7 +72,7 @@ def test_repeated_sentences_are_kept_once(verifier):
 
 
 def test_bare_direct_answer_is_not_counted():
-    assert Verifier().check("Oui.", EXTRACTS).sentences == []
+    assert Verifier().check("Oui.", EXTRACTS).sentences == ()
 
 
 def test_citation_parsing():
@@ -82,4 +82,4 @@ def test_citation_parsing():
 
 def test_saying_what_the_extracts_do_not_cover_is_not_a_claim(verifier):
     checked = verifier.check("Les extraits ne précisent pas la durée de conservation du dossier.", EXTRACTS)
-    assert checked.sentences == [] and not checked.warnings()
+    assert checked.sentences == () and not checked.warnings()

@@ -8,13 +8,12 @@ identical for every question, so llama.cpp reuses them from its cache.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Generator
 
-from assistant.answering.extractive import Answer
+from assistant.answering.verification import Verifier
 from assistant.corpus.model import Corpus
 from assistant.retrieval.retriever import INJECTION_RE
-from assistant.answering.verification import Extract, Verification, Verifier
+from assistant.types import Answer, Draft, Extract
 
 MAX_EXTRACTS = 3
 MAX_EXTRACT_CHARS = 220  # per extract: 3 extracts ≈ 200 tokens to read (~3 s here)
@@ -33,28 +32,7 @@ SYSTEM_PROMPT = (
 )
 
 
-@dataclass
-class Draft:
-    """The model's text and its verification."""
-
-    text: str
-    extracts: list[Extract]
-    verification: Verification | None = None
-    failure: str = ""  # French notice when the model could not answer
-    first_token_ms: float = 0.0
-    total_ms: float = 0.0
-    timings: dict = field(default_factory=dict)
-
-    @property
-    def citations(self) -> list[str]:
-        """Unit ids the verified answer cites, in order."""
-        if not self.verification:
-            return []
-        by_number = {e.number: e.unit_id for e in self.extracts}
-        return list(dict.fromkeys(by_number[n] for n in self.verification.cited_units if n in by_number))
-
-
-def make_extracts(answer: Answer, corpus: Corpus) -> list[Extract]:
+def make_extracts(answer: Answer, corpus: Corpus) -> tuple[Extract, ...]:
     """One numbered extract per unit quoted by the extractive answer (its selected sentences)."""
     grouped: dict[str, list] = {}
     for quote in answer.quotes:
@@ -66,7 +44,7 @@ def make_extracts(answer: Answer, corpus: Corpus) -> list[Extract]:
     for number, (unit_id, quotes) in enumerate(list(grouped.items())[:MAX_EXTRACTS], start=1):
         text = shorten(" … ".join(q.text for q in quotes), MAX_EXTRACT_CHARS)
         extracts.append(Extract(number, unit_id, quotes[0].label, text, corpus.unit(unit_id).plain_text))
-    return extracts
+    return tuple(extracts)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -75,7 +53,7 @@ def shorten(text: str, limit: int) -> str:
     return text[:limit].rsplit(" ", 1)[0] + " …"
 
 
-def user_prompt(question: str, extracts: list[Extract]) -> str:
+def user_prompt(question: str, extracts: tuple[Extract, ...]) -> str:
     lines = ["Extraits :"]
     lines += [f"[{e.number}] {e.label} : « {e.text} »" for e in extracts]
     lines += [f"Question : {question}"]
@@ -83,43 +61,49 @@ def user_prompt(question: str, extracts: list[Extract]) -> str:
 
 
 class GenerativeAnswerer:
-    """`stream(question, answer)` yields the model's text pieces; `draft` holds the verified result."""
+    """`stream(question, answer)` yields the model's text pieces and returns the verified Draft."""
 
     def __init__(self, corpus: Corpus, llm, verifier: Verifier | None = None):
         self.corpus, self.llm = corpus, llm
         self.verifier = verifier or Verifier()
 
-    def stream(self, question: str, answer: Answer, draft: Draft) -> Iterator[str]:
-        """Pieces of text as they come; on failure `draft.failure` says why (French), no exception."""
+    def stream(self, question: str, answer: Answer) -> Generator[str, None, Draft]:
+        """Pieces of text as they come, then (`draft = yield from …`) the Draft; on failure its
+        `failure` says why (French), no exception."""
         from llama_index.core.llms import ChatMessage
 
         from assistant.models.llm import LLMError
 
-        draft.extracts = make_extracts(answer, self.corpus)
+        extracts = make_extracts(answer, self.corpus)
         messages = [ChatMessage(role="system", content=SYSTEM_PROMPT),
-                    ChatMessage(role="user", content=user_prompt(question, draft.extracts))]
-        started, pieces = time.perf_counter(), []
+                    ChatMessage(role="user", content=user_prompt(question, extracts))]
+        started, pieces, first_token_ms, failure = time.perf_counter(), [], 0.0, ""
         try:
             for response in self.llm.stream_chat(messages):
                 piece = response.delta or ""
                 if piece and not pieces:
-                    draft.first_token_ms = (time.perf_counter() - started) * 1000
+                    first_token_ms = (time.perf_counter() - started) * 1000
                 pieces.append(piece)
                 yield piece
         except LLMError as error:
-            draft.failure = f"Le modèle n'a pas pu rédiger de réponse ({error}). Voici les extraits des textes."
+            failure = f"Le modèle n'a pas pu rédiger de réponse ({error}). Voici les extraits des textes."
         except Exception as error:  # a runtime bug must not cost the user the verbatim passages
-            draft.failure = ("Le modèle a rencontré une erreur inattendue "
-                             f"({error.__class__.__name__}). Voici les extraits des textes.")
-        draft.total_ms = (time.perf_counter() - started) * 1000
-        draft.text = "".join(pieces).strip()
-        if draft.failure:
-            return
-        draft.verification = self.verifier.check(draft.text, draft.extracts)
+            failure = ("Le modèle a rencontré une erreur inattendue "
+                       f"({error.__class__.__name__}). Voici les extraits des textes.")
+        total_ms = (time.perf_counter() - started) * 1000
+        text = "".join(pieces).strip()
+        verification = None if failure else self.verifier.check(text, extracts)
+        return Draft(text, extracts, verification, failure, first_token_ms, total_ms)
 
     def draft(self, question: str, answer: Answer) -> Draft:
         """The whole draft at once (CLI without streaming, evaluation)."""
-        draft = Draft("", [])
-        for _ in self.stream(question, answer, draft):
-            pass
-        return draft
+        return drain(self.stream(question, answer))
+
+
+def drain(stream: Generator):
+    """Run a stream to its end, pieces discarded; its return value (`yield from` gives it too)."""
+    while True:
+        try:
+            next(stream)
+        except StopIteration as done:
+            return done.value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from assistant.cli import common
 from assistant.errors import UsageError
@@ -18,9 +19,9 @@ def add_commands(subparsers) -> None:
     ask.set_defaults(handler=ask_command)
 
 
-
 def ask_command(args) -> int:
-    from assistant import pipeline as engine
+    from assistant import pipeline as engine, render
+    from assistant.answering.generative import drain
 
     try:  # refused before minutes of loading, exit code 2
         question, k = engine.clean_question(args.question), engine.check_k(args.k)
@@ -34,53 +35,14 @@ def ask_command(args) -> int:
         reply = assistant.prepare(question, k=k)
     except (engine.IndexUnavailable, EmbeddingConfigError) as error:
         raise UsageError(str(error)) from None
+    draft_stream = assistant.stream_draft(reply) if mode == "generative" else None
     if args.json:
-        for _ in assistant.stream_draft(reply) if mode == "generative" else ():
-            pass
-        print(json.dumps(reply_json(reply), ensure_ascii=False, indent=1))
+        if draft_stream is not None:
+            reply = drain(draft_stream)
+        print(json.dumps(render.reply_json(reply), ensure_ascii=False, indent=1))
         return 0
-    if reply.standalone != question:
-        print(f"Question comprise : {reply.standalone}\n")
-    answer = reply.answer
-    print(answer.message if answer.abstained else answer.passages_text(), flush=True)
-    if mode == "generative" and not answer.abstained:
-        stream_draft_to_stdout(assistant, reply)
+    # The passages are printed at once; the model's text follows as it is written.
+    for chunk in render.terminal_chunks(reply, draft_stream):
+        sys.stdout.write(chunk)
+        sys.stdout.flush()
     return 0
-
-
-def stream_draft_to_stdout(assistant, reply) -> None:
-    """The verbatim passages are already printed; the model's text follows as it is written."""
-    from assistant.answering.extractive import DRAFT_TITLE, draft_text
-
-    started = False
-    for piece in assistant.stream_draft(reply):
-        if not started:
-            print(f"\n{DRAFT_TITLE}\n", flush=True)
-            started = True
-        print(piece, end="", flush=True)
-    draft = reply.answer.draft
-    if draft is None:
-        return
-    if draft.failure:
-        print(f"\n\n{draft.failure}" if started else f"\n{draft.failure}")
-        return
-    # Then the checked version: citations to unknown extracts removed, sources, warnings.
-    print(f"\n\nVersion vérifiée :\n{draft_text(draft).split(chr(10), 2)[-1].strip()}")
-
-
-def reply_json(reply) -> dict:
-    answer = reply.answer
-    units = [{"id": h.unit_id, "score": round(h.score, 5), "text": reply.answer_unit_text(h.unit_id)}
-             for h in reply.retrieval.hits] if not answer.abstained else []
-    out = {"question": reply.question, "answer": answer.text(), "abstained": answer.abstained,
-           "citations": answer.citations, "units": units, "notes": answer.notes}
-    if reply.standalone != reply.question:
-        out["standalone_question"] = reply.standalone
-    draft = answer.draft
-    if draft is not None:
-        verification = draft.verification
-        out["draft"] = {"text": verification.text if verification else draft.text, "failure": draft.failure,
-                        "citations": draft.citations,
-                        "warnings": verification.warnings() if verification else [],
-                        "first_token_ms": round(draft.first_token_ms), "total_ms": round(draft.total_ms)}
-    return out

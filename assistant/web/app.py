@@ -1,8 +1,9 @@
 """The chat UI: a thin Chainlit shell over the library, started by `assistant chat`.
 
-What the reader sees is written by assistant/ui.py and assistant/export.py; one shared
-assistant and turn-taking for the model are in assistant/serving.py; feedback and optional
-history in assistant/feedback.py; personal data in assistant/privacy.py.
+What the reader sees is written by assistant/render.py (replies, side panel, export) and
+web/views.py (corpus listing, starters); one shared assistant and turn-taking for the model are
+in web/shared.py; feedback and optional history in web/data_layer.py; personal data in
+web/privacy.py.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import chainlit as cl
 from chainlit.input_widget import Select
 
+from assistant import render
 from assistant.web import accounts as chat_config
 from assistant.web import launch as chat_server
 from assistant.web import export
@@ -24,7 +26,8 @@ from assistant.web import views as ui
 from assistant.answering.followup import rewrite_mode
 from assistant.config import settings
 from assistant.models.threads import ANSWERING, configure_threads
-from assistant.pipeline import CorpusInvalid, IndexUnavailable, InvalidQuestion, clean_question, default_mode
+from assistant.errors import AssistantError, InvalidQuestion
+from assistant.pipeline import clean_question, default_mode
 
 log = logging.getLogger("assistant.answering.followup")
 SETTINGS = settings()
@@ -35,7 +38,6 @@ GATE = serving.GenerationGate(serving.generation_capacity(SETTINGS))
 SHARED = serving.SHARED
 AUTHOR = "Assistant"
 MODE_ITEMS = {label: mode for mode, label in ui.MODE_LABELS.items()}  # shown label → mode
-HISTORY_TURNS = 10  # turns kept for follow-up questions
 
 
 def guarded(handler):
@@ -48,7 +50,7 @@ def guarded(handler):
             return await handler(*args, **kwargs)
         except InvalidQuestion as error:  # the message never repeats what was typed
             await cl.Message(content=f"Message refusé : {error}", author=AUTHOR).send()
-        except (CorpusInvalid, IndexUnavailable) as error:
+        except AssistantError as error:
             await cl.Message(content=f"L'assistant ne peut pas répondre : {error}", author=AUTHOR).send()
         except Exception as error:
             log.error("erreur dans %s : %s", handler.__name__, error.__class__.__name__, exc_info=True)
@@ -87,9 +89,9 @@ def add_unit_route():
     async def unit_text(unit_id: str, passages: str = ""):
         assistant = await asyncio.to_thread(SHARED.get)
         highlighted = [int(p) for p in passages.split(",") if p.isdigit()]
-        return PlainTextResponse(ui.unit_markdown(assistant.corpus, unit_id, highlighted))
+        return PlainTextResponse(render.unit_markdown(assistant.corpus, unit_id, highlighted))
 
-    app.add_api_route(ui.UNIT_ROUTE + "/{unit_id}", unit_text, methods=["GET"])
+    app.add_api_route(render.UNIT_ROUTE + "/{unit_id}", unit_text, methods=["GET"])
     app.router.routes.insert(0, app.router.routes.pop())  # before Chainlit's catch-all page route
 
 
@@ -198,13 +200,13 @@ async def on_message(message: cl.Message):
 async def answer(question: str, run):
     history, mode = cl.user_session.get("history") or [], current_mode()
     reply = await prepare(question, history)
-    cites = ui.citations(reply)
+    cites = render.citations(reply)
     with_draft = mode == "generative" and not reply.answer.abstained
-    await cl.Message(content=ui.passages_markdown(reply), author=AUTHOR, elements=citation_elements(cites),
+    await cl.Message(content=render.passages_markdown(reply), author=AUTHOR, elements=citation_elements(cites),
                      actions=[] if with_draft else actions()).send()
     record = remember(reply, mode, history, run)  # before the draft: « stop » keeps the passages
     if with_draft:
-        await write_draft(reply, cites)
+        reply = await write_draft(reply, cites)
         record.update(export.exchange_record(reply, mode, history))
 
 
@@ -223,25 +225,32 @@ async def prepare(question: str, history: list[dict]):
 
 
 async def write_draft(reply, cites):
-    """The model's text streams below the passages, one generation at a time."""
-    message = cl.Message(content=ui.draft_heading(), author=AUTHOR, elements=citation_elements(cites),
+    """The model's text streams below the passages, one generation at a time; returns the reply
+    with its draft."""
+    message = cl.Message(content=render.draft_heading(), author=AUTHOR, elements=citation_elements(cites),
                          actions=actions())
     await message.send()
 
     async def on_wait(position: int):
-        message.content = ui.draft_heading() + ui.waiting_text(position)
+        message.content = render.draft_heading() + ui.waiting_text(position)
         await message.update()
 
+    written = {}
+
+    def pieces():  # the worker thread's loop drops the stream's return value: kept here
+        written["reply"] = yield from SHARED.get().stream_draft(reply)
+
     async with GATE.turn(on_wait):
-        message.content = ui.draft_heading()
-        async for piece in serving.stream_in_thread(lambda: SHARED.get().stream_draft(reply)):
+        message.content = render.draft_heading()
+        async for piece in serving.stream_in_thread(pieces):
             await message.stream_token(piece)
-    draft = reply.answer.draft
-    message.content = ui.draft_markdown(draft) if draft is not None else ui.draft_heading()
+    reply = written.get("reply", reply)
+    message.content = render.draft_markdown(reply.draft)
     await message.update()
+    return reply
 
 
-def citation_elements(cites: list[ui.Citation]) -> list[cl.Text]:
+def citation_elements(cites: list[render.Citation]) -> list[cl.Text]:
     return [cl.Text(name=c.label, url=c.url, display="side") for c in cites]
 
 
@@ -256,7 +265,7 @@ def remember(reply, mode: str, history: list[dict], run) -> dict:
     """For follow-ups, the export, and feedback (the run step is what thumbs refer to). The
     record is shared by all three: completed in place once the draft is written."""
     record = export.exchange_record(reply, mode, history)
-    cl.user_session.set("history", (history + export.history_turns(reply))[-HISTORY_TURNS:])
+    cl.user_session.set("history", (history + export.history_turns(reply))[-export.HISTORY_TURNS:])
     cl.user_session.set("exchanges", (cl.user_session.get("exchanges") or []) + [record])
     if run is not None:
         run.metadata = {**(run.metadata or {}), "exchange": record}
@@ -286,7 +295,7 @@ async def export_action(action: cl.Action):
         return
     assistant = await asyncio.to_thread(SHARED.get)
     name = export.export_filename()
-    content = export.conversation_markdown(exchanges, assistant.corpus).encode("utf-8")
+    content = render.conversation_markdown(exchanges, assistant.corpus).encode("utf-8")
     file = cl.File(name=name, content=content, display="inline", mime="text/markdown")
     await cl.Message(content=f"Conversation exportée ({len(exchanges)} question(s)) : {name}", author=AUTHOR,
                      elements=[file]).send()

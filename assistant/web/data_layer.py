@@ -18,7 +18,7 @@ from pathlib import Path
 
 from assistant.web import privacy
 from assistant.config import Settings
-from assistant.web.views import UNIT_ROUTE
+from assistant.render import UNIT_ROUTE
 
 DB_NAME = "chat.sqlite3"
 
