@@ -149,6 +149,23 @@ def test_failure_mid_stream_keeps_the_passages_with_a_notice(assistant_with):
     assert reply.citations == list(dict.fromkeys(q.unit_id for q in answer.quotes))
 
 
+def test_generative_evaluation_judges_the_verified_draft(assistant_with):
+    from assistant.evaluation.gold import GoldItem
+    from assistant.evaluation.runner import AnswerEvaluator
+
+    assistant, _ = assistant_with("Non, l'article 29 impose de tout dénoncer au bourgmestre [1].")
+    item = GoldItem("g-1", QUESTION_458TER, [], [UNIT_458TER], [], True)
+    result = AnswerEvaluator(assistant, "generative").run([item])
+    [question] = result["per_question"]
+    draft = assistant.ask(QUESTION_458TER, mode="generative").draft
+    assert question["answer"] == draft.verification.text and question["citations"] == draft.citations
+    assert question["invented"] == ["29"] and result["verification"]["invented_article_numbers"] == 1
+    assistant_with(GOOD, fail_after=1)  # a failed draft: judged on the passages and the notice
+    [failed] = AnswerEvaluator(assistant, "generative").run([item])["per_question"]
+    reply = assistant.ask(QUESTION_458TER, mode="generative")
+    assert failed["answer"] == answer_text(reply) and failed["citations"] == reply.answer.citations
+
+
 def test_extractive_mode_never_calls_the_model(assistant_with):
     assistant, llm = assistant_with(GOOD)
     reply = assistant.ask(QUESTION_458TER)

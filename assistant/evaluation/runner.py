@@ -46,6 +46,9 @@ class AnswerEvaluator:
         return result
 
     def _one(self, item: GoldItem) -> dict:
+        from assistant.answering.generative import drain
+        from assistant.render import answer_text
+
         started = time.perf_counter()
         reply = self.assistant.prepare(item.question, item.history, 10)
         shown = (time.perf_counter() - started) * 1000
@@ -53,19 +56,18 @@ class AnswerEvaluator:
         outcome = {"retrieved": reply.retrieval.unit_ids, "abstained": answer.abstained, "query": reply.standalone,
                    "latency_ms": reply.retrieval.latency_ms, "first_ms": shown}
         if self.mode == "generative" and not answer.abstained:
-            for _ in self.assistant.stream_draft(reply):
-                pass
-        draft = answer.draft
+            reply = drain(self.assistant.stream_draft(reply))
+        draft = reply.draft
         checked = draft.verification if draft is not None and not draft.failure else None
         if checked is not None:
             outcome["first_ms"] = shown + draft.first_token_ms
         outcome.update(total_ms=(time.perf_counter() - started) * 1000,
-                       answer=(checked.text if checked else answer.text()),
+                       answer=(checked.text if checked else answer_text(reply)),
                        # Generative mode is judged on what the model cited, not on the passages.
                        citations=[] if answer.abstained else (draft.citations if checked else answer.citations),
                        sentences=len(checked.sentences) if checked else 0,
                        unsupported=[s.text for s in checked.unsupported] if checked else [],
-                       invented=checked.invented_numbers if checked else [],
+                       invented=list(checked.invented_numbers) if checked else [],
                        generated=checked is not None)
         return outcome
 
