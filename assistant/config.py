@@ -89,6 +89,7 @@ class Settings:
     history_text: str | None = None  # ASSISTANT_HISTORY as given; parsed with the chat config
     chainlit_auth_secret: str | None = field(default=None, repr=False)
     omp_threads: int = 1  # OMP_NUM_THREADS as given (the embedding models' thread count)
+    chroma_url: str | None = None  # a Chroma server shared by several app processes; None: embedded
 
     def __post_init__(self) -> None:
         if self.model_path is None:  # frozen dataclass: the default depends on `home`
@@ -129,6 +130,7 @@ class Settings:
             history_text=_text("ASSISTANT_HISTORY"),
             chainlit_auth_secret=_text("CHAINLIT_AUTH_SECRET"),
             omp_threads=_positive_int(os.environ.get("OMP_NUM_THREADS"), 1),
+            chroma_url=_text("ASSISTANT_CHROMA_URL"),
         )
 
 

@@ -3,7 +3,7 @@ CLI and the chat UI (no logic duplicated in either shell)."""
 
 from __future__ import annotations
 
-import os
+import sys
 import unicodedata
 from dataclasses import replace
 from typing import Generator
@@ -15,12 +15,11 @@ from assistant.config import Settings, settings as current_settings
 from assistant.corpus.model import Corpus
 from assistant.models.embeddings import embeddings_for
 from assistant.errors import CorpusInvalid, IndexUnavailable, InvalidQuestion
-from assistant.index.store import IndexBuilder, LiveIndex
+from assistant.index.build import IndexBuilder
+from assistant.index.live import LiveIndex
 from assistant.retrieval.retriever import Retriever, strip_injection
 from assistant.types import Draft, Reply
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
 MAX_QUESTION_CHARS = 4000
@@ -70,8 +69,12 @@ class Assistant:
         self.corpus = load_valid_corpus(self.settings)
         self.embeddings = embeddings_for(self.settings)
         if build_if_missing and not (self.settings.index_dir / "current.json").exists():
-            build_in_subprocess(self.settings)
-        self.index = LiveIndex(self.settings.index_dir)
+            # In this process, under the build lock: a second process started meanwhile waits and
+            # then reads this build. (A child process built a little faster, its OpenMP threads
+            # spinning, but two of them raced and each removed the other's version.)
+            print("Construction de l'index de recherche (environ 2 minutes la première fois)…", file=sys.stderr)
+            build_index(self.settings, self.corpus, self.embeddings)
+        self.index = LiveIndex(self.settings.index_dir, chroma_url=self.settings.chroma_url)
         check_models(self.index.pointer, self.embeddings)
         self.retriever = Retriever(self.corpus, self.index, self.embeddings, system)
         self.answerer = ExtractiveAnswerer(self.corpus)
@@ -156,27 +159,12 @@ def load_valid_corpus(settings: Settings) -> Corpus:
     return corpus
 
 
-def build_in_subprocess(settings: Settings) -> None:
-    """First start: build in a child process, whose OpenMP threads may spin (faster batches)
-    without slowing the questions this process will answer."""
-    import subprocess
-    import sys
-
-    print("Construction de l'index de recherche (environ 2 minutes la première fois)…", file=sys.stderr)
-    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(settings.index_dir),
-           "ASSISTANT_CORPUS_DIR": str(settings.corpus_dir)}
-    env.pop("OMP_WAIT_POLICY", None)
-    done = subprocess.run([sys.executable, "-m", "assistant.cli", "index", "build"], env=env)
-    if done.returncode != 0:
-        raise IndexUnavailable("la construction de l'index a échoué ; relancez « assistant index build » "
-                               "pour voir le détail.")
-
-
 def build_index(settings: Settings, corpus: Corpus | None = None, embeddings: dict | None = None,
                 force: bool = False, progress: bool = True):
     """Build (or update) the live index; returns the BuildReport."""
     corpus = corpus or load_valid_corpus(settings)
-    builder = IndexBuilder(settings.index_dir, embeddings or embeddings_for(settings), progress=progress)
+    builder = IndexBuilder(settings.index_dir, embeddings or embeddings_for(settings), progress=progress,
+                           chroma_url=settings.chroma_url)
     return builder.build(corpus, force=force)
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
@@ -33,10 +32,14 @@ from assistant.config import settings  # noqa: E402
 from assistant.corpus.model import Corpus  # noqa: E402
 from assistant.models.embeddings import embeddings_for  # noqa: E402
 from assistant.evaluation.gold import load_gold  # noqa: E402
-from assistant.index.store import Chunk, IndexBuilder, LiveIndex, collection_name, write_bm25  # noqa: E402
+from assistant.index.build import IndexBuilder, write_bm25  # noqa: E402
+from assistant.index.chunks import Chunk  # noqa: E402
+from assistant.index.live import LiveIndex  # noqa: E402
+from assistant.index.store import collection_name  # noqa: E402
 from assistant.retrieval.retriever import Retriever  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
+CHROMA_URL: str | None = None  # --chroma-url, else ASSISTANT_CHROMA_URL
 
 
 def questions(limit: int) -> list[str]:
@@ -72,28 +75,30 @@ def synthetic_index(corpus: Corpus, units: int, folder: Path, embeddings: dict) 
                     ". ".join(rng.sample(sentences, 4)), f"h{n}") for n in range(units)]
     version = "vsynthetic"
     (folder / "versions" / version).mkdir(parents=True)
-    from assistant.index.store import chroma_client, write_pointer
+    from assistant.index.store import chroma_client
+    from assistant.index.pointer import write_pointer
 
-    client = chroma_client(folder)
+    client = chroma_client(folder, CHROMA_URL)
+    builder = IndexBuilder(folder, embeddings, progress=False, chroma_url=CHROMA_URL)
     generator = np.random.default_rng(7)
     dims = {name: len(model.get_query_embedding("dimension")) for name, model in embeddings.items()}
     for name, dim in dims.items():
         vectors = generator.normal(size=(units, dim)).astype("float32")
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        IndexBuilder._write_collection(client, collection_name(name, version), chunks, vectors.tolist())
+        builder._write_collection(client, collection_name(name, version), chunks, vectors.tolist())
     write_bm25(folder / "versions" / version / "bm25", chunks)
     (folder / "versions" / version / "chunks.json").write_text(
         json.dumps([c.__dict__ for c in chunks], ensure_ascii=False), encoding="utf-8")
     write_pointer(folder, {"version": version, "models": {n: m.model_name for n, m in embeddings.items()},
                            "chunks": units, "units": units})
-    return LiveIndex(folder)
+    return LiveIndex(folder, chroma_url=CHROMA_URL)
 
 
 def drop_synthetic(folder: Path, embeddings: dict) -> None:
     """A Chroma server outlives the run: leave nothing of the synthetic index on it."""
     from assistant.index.store import chroma_client
 
-    client = chroma_client(folder)
+    client = chroma_client(folder, CHROMA_URL)
     for name in embeddings:
         try:
             client.delete_collection(collection_name(name, "vsynthetic"))
@@ -108,15 +113,14 @@ def main() -> int:
     parser.add_argument("--chroma-url", help="serveur Chroma à mesurer (comme ASSISTANT_CHROMA_URL)")
     parser.add_argument("--index-dir", type=Path, help="index réel (défaut : ASSISTANT_INDEX_DIR ou index/)")
     args = parser.parse_args()
-    if args.chroma_url:
-        os.environ["ASSISTANT_CHROMA_URL"] = args.chroma_url
-    where = f"serveur Chroma {os.environ['ASSISTANT_CHROMA_URL']}" if os.environ.get("ASSISTANT_CHROMA_URL") \
-        else "Chroma intégré"
+    global CHROMA_URL
     config = settings()
+    CHROMA_URL = args.chroma_url or config.chroma_url
+    where = f"serveur Chroma {CHROMA_URL}" if CHROMA_URL else "Chroma intégré"
     corpus = Corpus.load(config.corpus_dir)
     embeddings = embeddings_for(config)
     queries = questions(args.queries)
-    real = timed(Retriever(corpus, LiveIndex(args.index_dir or config.index_dir), embeddings), queries)
+    real = timed(Retriever(corpus, LiveIndex(args.index_dir or config.index_dir, chroma_url=CHROMA_URL), embeddings), queries)
     print(f"Index réel ({len(corpus.units)} unités, {where}) : p50 {real['p50']} ms, p95 {real['p95']} ms")
     with tempfile.TemporaryDirectory() as folder:
         drop_synthetic(Path(folder), embeddings)

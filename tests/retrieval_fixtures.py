@@ -133,7 +133,7 @@ def embeddings():
 
 @pytest.fixture(scope="session")
 def live_index(small_index):
-    from assistant.index.store import LiveIndex
+    from assistant.index.live import LiveIndex
 
     return LiveIndex(small_index.index_dir)
 

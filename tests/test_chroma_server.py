@@ -16,7 +16,9 @@ from assistant import pipeline as engine
 from assistant.cli.main import main
 from assistant.config import Settings
 from assistant.corpus.model import Corpus
-from assistant.index.store import COLLECTION_PREFIX, IndexUnavailable, LiveIndex
+from assistant.index.store import COLLECTION_PREFIX
+from assistant.errors import IndexUnavailable
+from assistant.index.live import LiveIndex
 from assistant.retrieval.retriever import Retriever
 
 # The session fixtures (small corpus and index), registered once for every module.

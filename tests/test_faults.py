@@ -22,7 +22,10 @@ from assistant import pipeline as engine
 from assistant.index import store as index_module
 from assistant.config import REPO_ROOT, Settings, settings
 from assistant.corpus.model import Corpus
-from assistant.index.store import IndexUnavailable, LiveIndex, chroma_client, collection_name, read_pointer, write_pointer
+from assistant.errors import IndexUnavailable
+from assistant.index.live import LiveIndex
+from assistant.index.store import chroma_client, collection_name
+from assistant.index.pointer import read_pointer, write_pointer
 from assistant.models.llm import ModelUnavailable
 from assistant.models.model_file import QWEN_CODER_1_5B, ensure_model
 from assistant.retrieval.retriever import Retriever

@@ -11,19 +11,14 @@ from pathlib import Path
 import pytest
 
 from assistant import pipeline as engine
-from assistant.index import store as index_module
+from assistant.index import build as build_module
 from assistant.config import Settings
 from assistant.corpus.model import Corpus
-from assistant.index.store import (
-    COLLECTION_PREFIX,
-    MAX_CHUNK_CHARS,
-    FrenchAnalyzer,
-    IndexUnavailable,
-    LiveIndex,
-    chroma_client,
-    chunk_corpus,
-    split_unit,
-)
+from assistant.errors import IndexUnavailable
+from assistant.index.chunks import MAX_CHUNK_CHARS, chunk_corpus, split_unit
+from assistant.index.live import LiveIndex
+from assistant.index.store import COLLECTION_PREFIX, chroma_client
+from assistant.text import FrenchAnalyzer
 
 # The session fixtures (small corpus and index), registered once for every module.
 pytest_plugins = ["tests.retrieval_fixtures"]
@@ -258,6 +253,7 @@ def test_incremental_build(writable_index, embeddings):
     # 3. One article removed.
     removed_ids = [c.id for c in index.chunks if c.unit_id == UNIT_460]
     assert removed_ids
+    del index  # a version still read in this process would be kept (see test_locks)
     edit_unit(settings.corpus_dir, "art-460", lambda block: [])
     wait_next_second()
     report = engine.build_index(settings, embeddings=embeddings, progress=False)
@@ -280,7 +276,7 @@ def test_builds_in_the_same_second_get_distinct_versions(writable_index, embeddi
     failed build, a script) must not collide on the version name."""
     settings = writable_index
     real_strftime, now = time.strftime, time.localtime()
-    monkeypatch.setattr(index_module.time, "strftime", lambda fmt, t=None: real_strftime(fmt, now))
+    monkeypatch.setattr(build_module.time, "strftime", lambda fmt, t=None: real_strftime(fmt, now))
     edit_unit(settings.corpus_dir, "art-459", append_word)
     first = engine.build_index(settings, embeddings=embeddings, progress=False)
     edit_unit(settings.corpus_dir, "art-459", append_word)
@@ -301,7 +297,7 @@ def test_failed_build_leaves_the_previous_version_live(writable_index, embedding
         written.extend(n for n in collections(settings) if not n.endswith(live))
         raise RuntimeError("panne simulée")
 
-    monkeypatch.setattr(index_module, "write_bm25", broken_write_bm25)
+    monkeypatch.setattr(build_module, "write_bm25", broken_write_bm25)
     wait_next_second()
     with pytest.raises(RuntimeError, match="panne simulée"):
         engine.build_index(settings, embeddings=embeddings, progress=False)
@@ -318,6 +314,7 @@ def test_failed_build_leaves_the_previous_version_live(writable_index, embedding
     # The old text is still served.
     assert not next(c.text for c in index.chunks if c.unit_id == UNIT_459).endswith("Modifié.")
 
+    del index  # released: the next build may remove its version
     monkeypatch.undo()
     wait_next_second()
     report = engine.build_index(settings, embeddings=embeddings, progress=False)

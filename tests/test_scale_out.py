@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.index.store import collection_name, read_pointer
+from assistant.index.store import collection_name
+
+from assistant.index.pointer import read_pointer
 from eval import bench_load
 from tests.test_chroma_server import chroma_server, server_client  # noqa: F401 (fixture)
 from tests.test_load import CountingModel, clean_env, model_url  # noqa: F401 (fixture)

@@ -113,7 +113,7 @@ def test_gate_publishes_a_harmless_text_and_refuses_a_regression(gate, capsys, t
     published = live_version(index)
     assert published != before and [p.name for p in (index / "versions").iterdir()] == [published]
     assert baseline.read_bytes() == baseline_bytes  # a pass does not move the baseline
-    from assistant.index.store import LiveIndex
+    from assistant.index.live import LiveIndex
 
     assert any(c.unit_id == "loi-jardins-2000:art-2" for c in LiveIndex(index).chunks)
 

@@ -16,19 +16,23 @@ from pathlib import Path
 
 from assistant.config import REPO_ROOT, Settings
 from assistant.corpus.model import Corpus
+from assistant.errors import AssistantError, IndexUnavailable
 from assistant.evaluation.gate_report import CHANGELOG_HEADER, TOLERANCE, UpdateReport, changelog_entry, compare, summary
 from assistant.evaluation.gold import GoldError, load_gold
 from assistant.evaluation.metrics import matches
 from assistant.evaluation.runner import Evaluator
-from assistant.index.store import IndexBuilder, IndexUnavailable, LiveIndex, read_pointer
+from assistant.index.build import IndexBuilder
+from assistant.index.live import LiveIndex
+from assistant.index.pointer import read_pointer
 
 GATE_GOLD = (REPO_ROOT / "eval" / "gold" / "question-parlementaire.jsonl",
              REPO_ROOT / "eval" / "external" / "bsard-secret-professionnel.jsonl")
 BASELINE = REPO_ROOT / "eval" / "baseline.json"
 
 
-class UpdateError(Exception):
-    """Bad input (corpus, gold set, baseline, options): nothing was changed; French message."""
+class UpdateError(AssistantError):
+    """Bad input (corpus, gold set, baseline, options): nothing was changed; French message, exit code 2
+    (a refusal by the evaluation is not an error: the report says it, with exit code 3)."""
 
 
 class CorpusUpdate:
@@ -51,7 +55,8 @@ class CorpusUpdate:
         if baseline is None and not accept:
             raise UpdateError(f"aucune référence d'évaluation ({self.baseline_path}) : enregistrez-en une avec "
                               "« assistant corpus update --accept --reason « première référence » ».")
-        builder = IndexBuilder(self.settings.index_dir, self.embeddings(), progress=self.progress)
+        builder = IndexBuilder(self.settings.index_dir, self.embeddings(), progress=self.progress,
+                               chroma_url=self.settings.chroma_url)
         try:
             live = read_pointer(self.settings.index_dir)
             build = builder.build(corpus, switch=False)
@@ -119,7 +124,8 @@ class CorpusUpdate:
     def _evaluate(self, corpus: Corpus, pointer: dict, items: dict[str, list]) -> dict[str, dict]:
         from assistant.retrieval.retriever import Retriever
 
-        retriever = Retriever(corpus, LiveIndex(self.settings.index_dir, pointer), self.embeddings(), self.system)
+        index = LiveIndex(self.settings.index_dir, pointer, self.settings.chroma_url)
+        retriever = Retriever(corpus, index, self.embeddings(), self.system)
 
         def search(query: str):
             found = retriever.retrieve(query, 10)

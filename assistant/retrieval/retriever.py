@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from assistant.corpus.model import Corpus
-from assistant.index.store import LiveIndex
+from assistant.index.live import LiveIndex
 from assistant.retrieval.lexicon import expand, spell_out
 from assistant.corpus.references import alias_table, named_documents
 from assistant.retrieval.scope import ScopeGuard

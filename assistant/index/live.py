@@ -1,0 +1,82 @@
+"""The live index as one process reads it: chunk records, Chroma collections, BM25."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from assistant.errors import IndexUnavailable
+from assistant.index.chunks import Chunk
+from assistant.index.pointer import read_pointer
+from assistant.index.locks import register_reader
+from assistant.index.store import ChromaStore, collection_name
+from assistant.text import FrenchAnalyzer
+
+
+class LiveIndex:
+    """The live version: chunk records, the Chroma collection and the BM25 model."""
+
+    def __init__(self, index_dir: Path, pointer: dict | None = None, chroma_url: str | None = None):
+        """The live version, or the version `pointer` describes (a candidate being evaluated).
+        It stays this version for the life of the object, even if a build publishes another one:
+        the version is marked as read, and builds keep it (index/locks.py)."""
+        pointer = pointer or read_pointer(index_dir)
+        if pointer is None:
+            raise IndexUnavailable(f"aucun index dans {index_dir} : lancez « assistant index build ».")
+        self.pointer, self.index_dir = pointer, index_dir
+        register_reader(index_dir, pointer["version"], self)
+        folder = index_dir / "versions" / pointer["version"]
+        try:
+            records = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
+            self.chunks = [Chunk(**record) for record in records]
+            self.bm25 = load_bm25(folder / "bm25")
+            self.store = ChromaStore(index_dir, chroma_url)
+            client = self.store.client
+            names = {name: collection_name(name, pointer["version"]) for name in pointer["models"]}
+            self.collections = {name: self.store.retry(lambda: client.get_collection(full, embedding_function=None))
+                                for name, full in names.items()}
+        except IndexUnavailable:
+            raise
+        except Exception as error:
+            raise IndexUnavailable(f"index {pointer['version']} incomplet ou abîmé ({error.__class__.__name__}) : "
+                              "reconstruisez-le avec « assistant index build --force ».") from None
+        self.by_id = {c.id: i for i, c in enumerate(self.chunks)}
+        self.analyzer = FrenchAnalyzer()
+
+    def dense(self, model: str, vector: list[float], n: int) -> list[tuple[int, float]]:
+        """(chunk position, cosine similarity) for one model's vectors, best first."""
+        try:
+            found = self.store.retry(lambda: self.collections[model].query(
+                query_embeddings=[vector], n_results=min(n, len(self.chunks)), include=["distances"]))
+        except IndexUnavailable:
+            raise
+        except Exception as error:  # the files changed under the running process
+            raise IndexUnavailable(self._unreadable(error)) from None
+        return [(self.by_id[i], 1.0 - d) for i, d in zip(found["ids"][0], found["distances"][0])]
+
+    def _unreadable(self, error: Exception) -> str:
+        """French advice: a newer version went live (restart) or this one is damaged (rebuild)."""
+        try:
+            live = read_pointer(self.index_dir)
+        except Exception:  # the pointer itself is unreadable: rebuilding is the advice anyway
+            live = None
+        if live and live.get("version") != self.pointer["version"]:
+            return (f"l'index a été mis à jour depuis le démarrage (version {live['version']} en service) : "
+                    "redémarrez l'assistant pour l'utiliser.")
+        return (f"l'index {self.pointer['version']} est devenu illisible ({error.__class__.__name__}) : "
+                "reconstruisez-le avec « assistant index build --force », puis redémarrez l'assistant.")
+
+    def lexical(self, text: str, n: int) -> list[tuple[int, float]]:
+        """(chunk position, BM25 score), best first; zero-score hits dropped."""
+        tokens = self.analyzer(text)
+        known = [t for t in tokens if t in self.bm25.vocab_dict]
+        if not known:
+            return []
+        positions, scores = self.bm25.retrieve([known], k=min(n, len(self.chunks)), show_progress=False)
+        return [(int(p), float(s)) for p, s in zip(positions[0], scores[0]) if s > 0]
+
+
+def load_bm25(folder: Path):
+    import bm25s
+
+    return bm25s.BM25.load(str(folder), show_progress=False)
