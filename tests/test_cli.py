@@ -221,3 +221,39 @@ def test_chat_preloads_the_local_model_only_when_it_drafts_by_default(monkeypatc
             raise ModelUnavailable("Le modèle local n'a pas pu être chargé.")
 
     cli.preload_local_model(assistant("local", Broken()))  # said, not raised: the passages still come
+
+
+@pytest.mark.unit
+def test_eval_says_in_one_line_when_the_index_is_replaced_during_the_run(capsys, monkeypatch, tmp_path):
+    """Another process published a new index mid-run: one French line and exit code 2, no traceback."""
+    from types import SimpleNamespace
+
+    from assistant.errors import IndexUnavailable
+
+    message = "l'index a été remplacé pendant l'évaluation : relancez la commande."
+
+    def retrieve(query, k):
+        raise IndexUnavailable(message)
+
+    assistant = SimpleNamespace(retriever=SimpleNamespace(system="hybrid", retrieve=retrieve))
+    monkeypatch.setattr("assistant.cli.common.make_assistant", lambda *args: assistant)
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"id": "g-1", "question": "Le secret professionnel s'applique-t-il au CPAS ?",
+                                "expected_citations": ["code-penal-1867:art-458"]}) + "\n", encoding="utf-8")
+    code, out, err = run(capsys, "eval", "--gold", str(gold))
+    assert (code, out, err) == (2, "", f"Erreur : {message}\n")
+
+
+@pytest.mark.unit
+def test_every_error_a_user_can_meet_is_an_assistant_error():
+    """The CLI and the chat catch AssistantError once: a class outside it would end in a traceback."""
+    from assistant.corpus.model import CorpusError
+    from assistant.errors import AssistantError
+    from assistant.evaluation.gate import UpdateError
+    from assistant.evaluation.gold import GoldError
+    from assistant.ingest.importer import ImportFailure
+    from assistant.models.embeddings import EmbeddingConfigError
+    from assistant.web.accounts import ChatConfigError
+
+    for error in (CorpusError, UpdateError, GoldError, ImportFailure, EmbeddingConfigError, ChatConfigError):
+        assert issubclass(error, AssistantError) and error("x").exit_code == 2, error

@@ -6,7 +6,6 @@ import json
 import sys
 
 from assistant.cli import common
-from assistant.errors import UsageError
 
 
 def add_commands(subparsers) -> None:
@@ -23,18 +22,11 @@ def ask_command(args) -> int:
     from assistant import pipeline as engine, render
     from assistant.answering.generative import drain
 
-    try:  # refused before minutes of loading, exit code 2
-        question, k = engine.clean_question(args.question), engine.check_k(args.k)
-    except engine.InvalidQuestion as error:
-        raise UsageError(str(error)) from None
-    from assistant.models.embeddings import EmbeddingConfigError
-
+    # Checked before minutes of loading: a bad question is refused at once (exit code 2).
+    question, k = engine.clean_question(args.question), engine.check_k(args.k)
     mode = args.mode or engine.default_mode()
     assistant = common.make_assistant()
-    try:  # the index or a model can fail after loading (Chroma server gone, model loaded lazily)
-        reply = assistant.prepare(question, k=k)
-    except (engine.IndexUnavailable, EmbeddingConfigError) as error:
-        raise UsageError(str(error)) from None
+    reply = assistant.prepare(question, k=k)
     draft_stream = assistant.stream_draft(reply) if mode == "generative" else None
     if args.json:
         if draft_stream is not None:

@@ -31,10 +31,7 @@ def chat_command(args) -> int:
 
     port = args.port if args.port is not None else env_port()
     check_port(args.host, port)
-    try:
-        config = chat_config.load_chat_config(settings())
-    except chat_config.ChatConfigError as error:
-        raise UsageError(str(error)) from None
+    config = chat_config.load_chat_config(settings())
     for note in config.notes:
         print(f"Attention : {note}", file=sys.stderr)
     assistant = common.make_assistant()

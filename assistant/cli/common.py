@@ -7,7 +7,6 @@ import sys
 
 from assistant.config import settings
 from assistant.corpus import model as corpus_module
-from assistant.errors import UsageError
 
 
 class FrenchArgumentParser(argparse.ArgumentParser):
@@ -22,14 +21,9 @@ def load_corpus() -> corpus_module.Corpus:
 
 
 def make_assistant():
-    from assistant import pipeline as engine
+    from assistant.pipeline import Assistant
 
-    from assistant.models.embeddings import EmbeddingConfigError
-
-    try:
-        return engine.Assistant()
-    except (engine.CorpusInvalid, engine.IndexUnavailable, EmbeddingConfigError) as error:
-        raise UsageError(str(error)) from None
+    return Assistant()
 
 
 def report_problems(corpus: corpus_module.Corpus) -> None:

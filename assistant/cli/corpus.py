@@ -117,11 +117,7 @@ def corpus_show(args) -> int:
 def corpus_import_justel(args) -> int:
     from assistant.ingest import importer
 
-    try:
-        result = importer.import_justel(args.source, args.meta, settings().corpus_dir, stats=args.stats)
-    except importer.ImportFailure as error:
-        raise UsageError(str(error)) from None
-    print(result)
+    print(importer.import_justel(args.source, args.meta, settings().corpus_dir, stats=args.stats))
     return 0
 
 

@@ -31,15 +31,12 @@ def add_commands(subparsers) -> None:
 
 def eval_command(args) -> int:
     from assistant.evaluation import runner as evaluate
-    from assistant.evaluation.gold import GoldError, load_gold
+    from assistant.evaluation.gold import load_gold
     from assistant.evaluation.report import markdown_report
 
     if not args.gold:
         raise UsageError("indiquez au moins un jeu de questions avec --gold (ou « assistant eval export-feedback »).")
-    try:
-        items = load_gold(args.gold)
-    except GoldError as error:
-        raise UsageError(str(error)) from None
+    items = load_gold(args.gold)
     assistant = common.make_assistant()  # one corpus, index and set of models for every system
     results = []
     for system in args.system or ["hybrid"]:

@@ -23,13 +23,8 @@ def index_build(args) -> int:
     from assistant.models.threads import BUILDING, configure_threads
 
     configure_threads(settings().omp_threads, BUILDING)
-
-    from assistant.models.embeddings import EmbeddingConfigError
-
     try:
         print(engine.build_index(settings(), force=args.force).summary())
-    except (engine.CorpusInvalid, engine.IndexUnavailable, EmbeddingConfigError) as error:
-        raise UsageError(str(error)) from None
     except OSError as error:  # disk full, folder not writable…: the live index has not changed
         raise UsageError(f"écriture de l'index impossible ({error.strerror or error.__class__.__name__} : "
                          f"{error.filename or settings().index_dir}) ; l'index en service n'a pas changé.") from None

@@ -10,7 +10,7 @@ import sys
 
 from assistant.cli import ask, chat, corpus, eval, index
 from assistant.cli.common import FrenchArgumentParser
-from assistant.errors import UsageError
+from assistant.errors import AssistantError
 
 GROUPS = (corpus, index, ask, eval, chat)
 
@@ -24,9 +24,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.handler(args)
-    except UsageError as error:
+    except AssistantError as error:  # the one place a failure becomes text: « Erreur : … », its exit code
         print(f"Erreur : {error}", file=sys.stderr)
-        return 2
+        return error.exit_code
     except KeyboardInterrupt:
         print("Interrompu.", file=sys.stderr)
         return 130

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from assistant.corpus import references
+from assistant.errors import AssistantError
 from assistant.ingest.justel import history, plain_text
 
 KINDS = {"code", "loi", "décret", "arrêté", "circulaire", "question parlementaire", "arrêt"}
@@ -98,7 +99,7 @@ class Document:
         return bool(self.meta.get("complete"))
 
 
-class CorpusError(Exception):
+class CorpusError(AssistantError):
     """Raised when a unit or document asked for does not exist."""
 
 

@@ -6,8 +6,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.errors import AssistantError
 
-class GoldError(Exception):
+
+class GoldError(AssistantError):
     """A gold file that cannot be read; message in French."""
 
 

@@ -9,11 +9,12 @@ from pathlib import Path
 import yaml
 
 from assistant.corpus.model import DOC_ID_RE
+from assistant.errors import AssistantError
 from assistant.ingest.glue import out_of_lexicon
 from assistant.ingest.justel import JustelParser, plain_text, to_corpus_file
 
 
-class ImportFailure(Exception):
+class ImportFailure(AssistantError):
     """The source cannot be imported; the message is for the user, in French."""
 
 

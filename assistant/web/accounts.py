@@ -22,13 +22,14 @@ from pathlib import Path
 import yaml
 
 from assistant.config import Settings
+from assistant.errors import AssistantError
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 TRUE_WORDS = {"1", "true", "yes", "on", "oui", "vrai"}
 FALSE_WORDS = {"0", "false", "no", "off", "non", "faux"}
 
 
-class ChatConfigError(Exception):
+class ChatConfigError(AssistantError):
     """The chat configuration file is unusable (French message)."""
 
 
