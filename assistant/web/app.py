@@ -48,10 +48,9 @@ def guarded(handler):
     async def wrapper(*args, **kwargs):
         try:
             return await handler(*args, **kwargs)
-        except InvalidQuestion as error:  # the message never repeats what was typed
-            await cl.Message(content=f"Message refusé : {error}", author=AUTHOR).send()
-        except AssistantError as error:
-            await cl.Message(content=f"L'assistant ne peut pas répondre : {error}", author=AUTHOR).send()
+        except AssistantError as error:  # InvalidQuestion never repeats what was typed
+            said = "Message refusé" if isinstance(error, InvalidQuestion) else "L'assistant ne peut pas répondre"
+            await cl.Message(content=f"{said} : {error}", author=AUTHOR).send()
         except Exception as error:
             log.error("erreur dans %s : %s", handler.__name__, error.__class__.__name__, exc_info=True)
             await cl.Message(content=ui.ERROR_TEXT, author=AUTHOR).send()
