@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from assistant.cli import common
 from assistant.cli.common import FrenchArgumentParser
-from assistant.config import settings
+from assistant.config import Settings
 from assistant.errors import UsageError
 
 
@@ -29,7 +30,7 @@ def add_commands(subparsers) -> None:
 
 
 
-def eval_command(args) -> int:
+def eval_command(args, settings: Settings) -> int:
     from assistant.evaluation import runner as evaluate
     from assistant.evaluation.gold import load_gold
     from assistant.evaluation.report import markdown_report
@@ -37,7 +38,7 @@ def eval_command(args) -> int:
     if not args.gold:
         raise UsageError("indiquez au moins un jeu de questions avec --gold (ou « assistant eval export-feedback »).")
     items = load_gold(args.gold)
-    assistant = common.make_assistant()  # one corpus, index and set of models for every system
+    assistant = common.make_assistant(settings)  # one corpus, index and set of models for every system
     results = []
     for system in args.system or ["hybrid"]:
         if args.mode and system == "hybrid":
@@ -49,6 +50,8 @@ def eval_command(args) -> int:
         print(f"{system} : hit@5 {summary['retrieval']['hit@5']:.3f}, recall@10 {summary['retrieval']['recall@10']:.3f}, "
               f"mrr@10 {summary['retrieval']['mrr@10']:.3f}, abstention {summary['abstention']['accuracy']:.3f}, "
               f"refus à tort {summary['abstention']['false_refusal_rate']:.3f}, p50 {summary['latency_ms']['p50']:.0f} ms")
+    # Every system read the version opened at the start, even if a build published another meanwhile.
+    print(assistant.index.version_note(), file=sys.stderr)
     output = results[0] if len(results) == 1 else {"systems": results, **results[0]}
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
@@ -68,10 +71,10 @@ def answer_summary(result: dict) -> str:
             f"total p50 {t['total_p50']:.0f} ms")
 
 
-def export_feedback_command(args) -> int:
+def export_feedback_command(args, settings: Settings) -> int:
     from assistant.web import data_layer as feedback
 
-    count = feedback.export_candidates(feedback.database_path(settings()), args.out)
+    count = feedback.export_candidates(feedback.database_path(settings), args.out)
     print(f"{count} réponse(s) jugée(s) insatisfaisante(s) écrite(s) dans {args.out} : "
           "candidats à relire avant de les ajouter à eval/gold/.")
     return 0

@@ -23,6 +23,7 @@ from assistant.evaluation.metrics import matches
 from assistant.evaluation.runner import Evaluator
 from assistant.index.build import IndexBuilder
 from assistant.index.live import LiveIndex
+from assistant.index.locks import exclusive_update
 from assistant.index.pointer import read_pointer
 
 GATE_GOLD = (REPO_ROOT / "eval" / "gold" / "question-parlementaire.jsonl",
@@ -47,6 +48,12 @@ class CorpusUpdate:
         self.changelog_path = baseline.parent / "CHANGELOG.md"
 
     def run(self, accept: bool = False, reason: str | None = None) -> UpdateReport:
+        """Build a candidate, evaluate it, publish it or not. One update at a time per index
+        folder: a second one is refused at once, in French (IndexBusy, exit code 2)."""
+        with exclusive_update(self.settings.index_dir):
+            return self._run(accept, reason)
+
+    def _run(self, accept: bool, reason: str | None) -> UpdateReport:
         if accept and not (reason or "").strip():
             raise UpdateError("--accept demande une raison : --reason « ce qui change et pourquoi ».")
         corpus = self._corpus()

@@ -66,6 +66,18 @@ class LiveIndex:
         return (f"l'index {self.pointer['version']} est devenu illisible ({error.__class__.__name__}) : "
                 "reconstruisez-le avec « assistant index build --force », puis redémarrez l'assistant.")
 
+    def version_note(self) -> str:
+        """Which version this object read, and whether another one went live meanwhile (French)."""
+        try:
+            live = (read_pointer(self.index_dir) or {}).get("version")
+        except IndexUnavailable:
+            live = None
+        note = f"Index lu : version {self.pointer['version']}"
+        if live and live != self.pointer["version"]:
+            note += (f" (la version {live} a été publiée pendant l'exécution : ces résultats portent tous sur "
+                     f"{self.pointer['version']} ; relancez pour mesurer la nouvelle)")
+        return note + "."
+
     def lexical(self, text: str, n: int) -> list[tuple[int, float]]:
         """(chunk position, BM25 score), best first; zero-score hits dropped."""
         tokens = self.analyzer(text)
