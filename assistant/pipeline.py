@@ -10,7 +10,7 @@ from typing import Generator
 
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.generative import GenerativeAnswerer, drain
-from assistant.answering.followup import FollowUpRewriter, rewrite_mode, standalone_question
+from assistant.answering.followup import FollowUpRewriter, standalone_question
 from assistant.config import Settings, settings as current_settings
 from assistant.corpus.model import Corpus
 from assistant.models.embeddings import embeddings_for
@@ -97,7 +97,8 @@ class Assistant:
 
     def rewrite(self, question: str, history: list[dict] | None) -> str:
         """A follow-up as a standalone question: the heuristic, or the model (ASSISTANT_REWRITE=llm)."""
-        if rewrite_mode() == "llm" and history:
+        # ASSISTANT_REWRITE: heuristic (default, instant) or llm (the local model, ~3 s more).
+        if self.settings.rewrite == "llm" and history:
             llm = self.llm()
             if llm is not None:
                 return FollowUpRewriter(llm).rewrite(question, history)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import re
 
-from assistant.text import fold
+from assistant.text import fold, shorten
 
 FOLLOW_UP_STARTS = ("et ", "et,", "mais ", "dans ce cas", "meme chose", "pareil", "alors ", "ok ", "d'accord")
 REWRITE_PROMPT = (
@@ -33,10 +32,6 @@ def standalone_question(question: str, history: list[dict] | None) -> str:
     return question
 
 
-def rewrite_mode() -> str:
-    """`ASSISTANT_REWRITE`: heuristic (default: instant) or llm (the local model, ~3 s more)."""
-    return "llm" if os.environ.get("ASSISTANT_REWRITE", "").strip().lower() == "llm" else "heuristic"
-
 
 class FollowUpRewriter:
     """`rewrite(question, history)`: the model rewrites follow-ups; any doubt → the heuristic."""
@@ -57,15 +52,12 @@ class FollowUpRewriter:
     def _ask(self, question: str, history: list[dict]) -> str:
         from llama_index.core.llms import ChatMessage
 
-        turns = "\n".join(f"{'Utilisateur' if t['role'] == 'user' else 'Assistant'} : {shorten(t['content'])}"
+        turns = "\n".join(f"{'Utilisateur' if t['role'] == 'user' else 'Assistant'} : {shorten(t['content'], 300)}"
                           for t in history[-4:] if t.get("content"))
         content = f"Conversation :\n{turns}\n\nDernière question : {question}\n\nQuestion réécrite :"
         messages = [ChatMessage(role="system", content=REWRITE_PROMPT), ChatMessage(role="user", content=content)]
         return str(self.llm.chat(messages).message.content or "").strip().strip('"«» ')
 
-
-def shorten(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def plausible(written: str, question: str) -> bool:

@@ -13,6 +13,7 @@ from typing import Generator
 from assistant.answering.verification import Verifier
 from assistant.corpus.model import Corpus
 from assistant.retrieval.retriever import INJECTION_RE
+from assistant.text import shorten
 from assistant.types import Answer, Draft, Extract
 
 MAX_EXTRACTS = 3
@@ -46,11 +47,6 @@ def make_extracts(answer: Answer, corpus: Corpus) -> tuple[Extract, ...]:
         extracts.append(Extract(number, unit_id, quotes[0].label, text, corpus.unit(unit_id).plain_text))
     return tuple(extracts)
 
-
-def shorten(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def user_prompt(question: str, extracts: tuple[Extract, ...]) -> str:

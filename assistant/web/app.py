@@ -23,7 +23,6 @@ from assistant.web import data_layer as feedback
 from assistant.web import privacy
 from assistant.web import shared as serving
 from assistant.web import views as ui
-from assistant.answering.followup import rewrite_mode
 from assistant.config import settings
 from assistant.models.threads import ANSWERING, configure_threads
 from assistant.errors import AssistantError, InvalidQuestion
@@ -213,7 +212,7 @@ async def prepare(question: str, history: list[dict]):
     loading = None
     if not SHARED.loaded:
         loading = await cl.Message(content=ui.LOADING_TEXT, author=AUTHOR).send()
-    if rewrite_mode() == "llm" and history:  # the model rewrites the follow-up: wait for it
+    if SETTINGS.rewrite == "llm" and history:  # the model rewrites the follow-up: wait for it
         async with GATE.turn():
             reply = await asyncio.to_thread(SHARED.prepare, question, history)
     else:

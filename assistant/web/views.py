@@ -13,6 +13,7 @@ import yaml
 from assistant.config import settings
 from assistant.corpus.model import Corpus
 from assistant.render import escape_markdown, french_date
+from assistant.text import shorten
 
 MODE_LABELS = {"generative": "rédigée par le modèle local", "extractive": "extraits seuls"}
 CORPUS_COMMAND = "Textes du corpus"
@@ -29,7 +30,7 @@ def corpus_listing_markdown(corpus: Corpus) -> str:
         version = french_date(meta["version"]) if meta.get("version") else "non précisée"
         remarks = []
         if not document.complete and meta.get("missing"):
-            remarks.append("manque : " + shorten(meta["missing"], 140))
+            remarks.append("manque : " + shorten(" ".join(str(meta["missing"]).split()), 140))
         if meta.get("replaced_by"):
             target = corpus.documents.get(meta["replaced_by"])
             remarks.append(f"remplacé par « {target.label if target else meta['replaced_by']} »"
@@ -42,10 +43,6 @@ def corpus_listing_markdown(corpus: Corpus) -> str:
             + "\n\nL'assistant ne répond qu'à partir de ces textes. Un texte partiel peut ne pas contenir "
               "la disposition utile : vérifiez sur le lien officiel.")
 
-
-def shorten(text: str, limit: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def is_corpus_command(text: str) -> bool:
