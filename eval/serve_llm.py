@@ -37,7 +37,7 @@ def start_server(model: Path, host: str, port: int, parallel: int, context: int,
     params.n_ctx = context
     params.n_parallel = parallel
     params.cpuparams_batch.n_threads = threads
-    params.cpuparams.n_threads = 1  # one thread writes fastest on a shared 2-core machine (assistant/llm.py)
+    params.cpuparams.n_threads = 1  # one thread writes fastest on a shared 2-core machine (assistant/models/local_llm.py)
     params.offline = True
     params.ui = False
     params.verbosity = 1
