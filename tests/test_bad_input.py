@@ -55,7 +55,7 @@ def cli(monkeypatch, small_index, assistant):
     printing, exit codes."""
     use_small_index(monkeypatch, small_index)
     monkeypatch.setenv("ASSISTANT_LLM", "none")
-    monkeypatch.setattr("assistant.cli.common.make_assistant", lambda: assistant)
+    monkeypatch.setattr("assistant.cli.common.make_assistant", lambda settings: assistant)
 
 
 def known_ids(corpus: Corpus) -> set[str]:

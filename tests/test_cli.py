@@ -192,7 +192,7 @@ def test_import_justel_writes_a_valid_corpus_file(capsys, empty_corpus, inputs):
 
 
 @pytest.mark.unit
-def test_chat_preloads_the_local_model_only_when_it_drafts_by_default(monkeypatch):
+def test_chat_preloads_the_local_model_only_when_it_drafts_by_default():
     """llama.cpp holds Python's lock while loading: done before serving, not at the first draft."""
     from types import SimpleNamespace
 
@@ -205,12 +205,10 @@ def test_chat_preloads_the_local_model_only_when_it_drafts_by_default(monkeypatc
         def load(self):
             Model.loads += 1
 
-    def assistant(llm: str, model=None):
-        return SimpleNamespace(settings=SimpleNamespace(llm=llm), llm=lambda: model or Model())
+    def assistant(llm: str, model=None, mode: str = "generative"):
+        return SimpleNamespace(settings=SimpleNamespace(llm=llm, answer_mode=mode), llm=lambda: model or Model())
 
-    monkeypatch.delenv("ASSISTANT_ANSWER_MODE", raising=False)
-    cli.preload_local_model(assistant("local"))
-    monkeypatch.setenv("ASSISTANT_ANSWER_MODE", "generative")
+    cli.preload_local_model(assistant("local", mode="extractive"))
     cli.preload_local_model(assistant("openai-compatible"))
     assert Model.loads == 0
     cli.preload_local_model(assistant("local"))
@@ -257,3 +255,25 @@ def test_every_error_a_user_can_meet_is_an_assistant_error():
 
     for error in (CorpusError, UpdateError, GoldError, ImportFailure, EmbeddingConfigError, ChatConfigError):
         assert issubclass(error, AssistantError) and error("x").exit_code == 2, error
+
+
+@pytest.mark.unit
+def test_chat_reads_host_and_port_from_the_settings_and_refuses_a_bad_port(capsys, monkeypatch):
+    """Both checked before any loading, with the same French messages as always."""
+    monkeypatch.setenv("ASSISTANT_CHAT_PORT", "huit-mille")
+    code, _, err = run(capsys, "chat")
+    assert (code, err) == (2, "Erreur : ASSISTANT_CHAT_PORT doit être un numéro de port "
+                              "(valeur reçue : « huit-mille »).\n")
+    # A port this test holds: the bind fails and the message says which address was used.
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        monkeypatch.setenv("ASSISTANT_CHAT_PORT", str(port))
+        monkeypatch.setenv("ASSISTANT_CHAT_HOST", "localhost")
+        code, _, err = run(capsys, "chat")
+        assert code == 2 and err.startswith(f"Erreur : impossible d'écouter sur localhost:{port} ("), err
+        code, _, err = run(capsys, "chat", "--host", "127.0.0.1")  # the option wins over the variable
+        assert code == 2 and err.startswith(f"Erreur : impossible d'écouter sur 127.0.0.1:{port} ("), err

@@ -6,6 +6,7 @@ import json
 import sys
 
 from assistant.cli import common
+from assistant.config import Settings
 
 
 def add_commands(subparsers) -> None:
@@ -18,14 +19,14 @@ def add_commands(subparsers) -> None:
     ask.set_defaults(handler=ask_command)
 
 
-def ask_command(args) -> int:
+def ask_command(args, settings: Settings) -> int:
     from assistant import pipeline as engine, render
     from assistant.answering.generative import drain
 
     # Checked before minutes of loading: a bad question is refused at once (exit code 2).
     question, k = engine.clean_question(args.question), engine.check_k(args.k)
-    mode = args.mode or engine.default_mode()
-    assistant = common.make_assistant()
+    mode = args.mode or engine.default_mode(settings)
+    assistant = common.make_assistant(settings)
     reply = assistant.prepare(question, k=k)
     draft_stream = assistant.stream_draft(reply) if mode == "generative" else None
     if args.json:

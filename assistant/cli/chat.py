@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from assistant.cli import common
-from assistant.config import settings
+from assistant.config import Settings
 from assistant.errors import UsageError
 
 
 def add_commands(subparsers) -> None:
     chat = subparsers.add_parser("chat", help="démarrer l'assistant dans le navigateur")
-    chat.add_argument("--host", default=os.environ.get("ASSISTANT_CHAT_HOST", "127.0.0.1"),
+    chat.add_argument("--host", default=None,
                       help="adresse d'écoute (défaut : 127.0.0.1, ou ASSISTANT_CHAT_HOST)")
     chat.add_argument("--port", type=int, default=None,
                       help="port (défaut : 8000, ou ASSISTANT_CHAT_PORT)")
@@ -24,25 +23,26 @@ def add_commands(subparsers) -> None:
     password.set_defaults(handler=password_command)
 
 
-def chat_command(args) -> int:
+def chat_command(args, settings: Settings) -> int:
     """Load the assistant (building the index first if missing), then serve the chat UI."""
     from assistant.web import accounts as chat_config
     from assistant.web.launch import announce_when_listening, serve
 
-    port = args.port if args.port is not None else env_port()
-    check_port(args.host, port)
-    config = chat_config.load_chat_config(settings())
+    host = args.host if args.host is not None else settings.chat_host
+    port = args.port if args.port is not None else env_port(settings)
+    check_port(host, port)
+    config = chat_config.load_chat_config(settings)
     for note in config.notes:
         print(f"Attention : {note}", file=sys.stderr)
-    assistant = common.make_assistant()
+    assistant = common.make_assistant(settings)
     preload_local_model(assistant)
-    where = f"http://{'localhost' if args.host in ('127.0.0.1', '::1') else args.host}:{port}"
+    where = f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}"
     print(f"Démarrage du serveur ({len(assistant.corpus.documents)} documents, {len(assistant.corpus.units)} unités ; "
           f"historique des conversations : {'activé' if config.history else 'désactivé'} ; "
           f"connexion : {'par mot de passe' if config.auth else 'sans compte'})…", flush=True)
-    announce_when_listening(args.host, port, f"Assistant prêt : ouvrez {where} dans votre navigateur "
+    announce_when_listening(host, port, f"Assistant prêt : ouvrez {where} dans votre navigateur "
                                              "(Ctrl+C pour arrêter).")
-    serve(settings(), assistant, args.host, port, args.open, config.auth)
+    serve(settings, assistant, host, port, args.open, config.auth)
     return 0
 
 
@@ -50,10 +50,9 @@ def preload_local_model(assistant) -> None:
     """A server whose answers are drafted by the local model loads it before anyone connects:
     llama.cpp holds Python's lock while loading (12 s measured on a busy machine), which would
     freeze every conversation at the first draft."""
-    from assistant.pipeline import default_mode
     from assistant.models.llm import LLMError
 
-    if default_mode() == "generative" and assistant.settings.llm == "local":
+    if assistant.settings.answer_mode == "generative" and assistant.settings.llm == "local":
         print("Chargement du modèle local…", file=sys.stderr, flush=True)
         llm = assistant.llm()
         try:
@@ -63,8 +62,8 @@ def preload_local_model(assistant) -> None:
             print(f"Attention : {error}", file=sys.stderr)
 
 
-def env_port() -> int:
-    raw = os.environ.get("ASSISTANT_CHAT_PORT", "").strip() or "8000"
+def env_port(settings: Settings) -> int:
+    raw = settings.chat_port_text or "8000"
     if not raw.isdigit():
         raise UsageError(f"ASSISTANT_CHAT_PORT doit être un numéro de port (valeur reçue : « {raw} »).")
     return int(raw)
@@ -86,7 +85,7 @@ def check_port(host: str, port: int) -> None:
                          "le port est peut-être déjà utilisé : choisissez-en un autre avec --port.") from None
 
 
-def password_command(args) -> int:
+def password_command(args, settings: Settings) -> int:
     """Prints the line to paste under « users: » in chat.yaml (the password is never stored)."""
     import getpass
 
@@ -100,6 +99,6 @@ def password_command(args) -> int:
         first = sys.stdin.readline().rstrip("\n")
     if len(first) < 8:
         raise UsageError("le mot de passe doit compter au moins 8 caractères.")
-    print(f"Ajoutez cette ligne sous « users: » dans {chat_config.config_path(settings())} :")
+    print(f"Ajoutez cette ligne sous « users: » dans {chat_config.config_path(settings)} :")
     print(f'  {args.name}: "{chat_config.hash_password(first)}"')
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from assistant.config import settings
+from assistant.config import Settings
 from assistant.corpus import model as corpus_module
 
 
@@ -16,14 +16,14 @@ class FrenchArgumentParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def load_corpus() -> corpus_module.Corpus:
-    return corpus_module.Corpus.load(settings().corpus_dir)
+def load_corpus(settings: Settings) -> corpus_module.Corpus:
+    return corpus_module.Corpus.load(settings.corpus_dir)
 
 
-def make_assistant():
+def make_assistant(settings: Settings):
     from assistant.pipeline import Assistant
 
-    return Assistant()
+    return Assistant(settings)
 
 
 def report_problems(corpus: corpus_module.Corpus) -> None:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from assistant.cli.common import FrenchArgumentParser, load_corpus, report_problems
-from assistant.config import settings
+from assistant.config import Settings
 from assistant.corpus import model as corpus_module
 from assistant.errors import UsageError
 
@@ -78,8 +78,8 @@ def add_commands(subparsers) -> None:
 
 
 
-def corpus_check(args) -> int:
-    corpus = load_corpus()
+def corpus_check(args, settings: Settings) -> int:
+    corpus = load_corpus(settings)
     for problem in corpus.problems:
         print(problem)
     if corpus.problems:
@@ -89,8 +89,8 @@ def corpus_check(args) -> int:
     return 0
 
 
-def corpus_list(args) -> int:
-    corpus = load_corpus()
+def corpus_list(args, settings: Settings) -> int:
+    corpus = load_corpus(settings)
     if args.json:
         json.dump([corpus.unit_dict(unit) for unit in corpus.units], sys.stdout, ensure_ascii=False, indent=1)
         print()
@@ -101,8 +101,8 @@ def corpus_list(args) -> int:
     return 0
 
 
-def corpus_show(args) -> int:
-    corpus = load_corpus()
+def corpus_show(args, settings: Settings) -> int:
+    corpus = load_corpus(settings)
     try:
         unit = corpus.unit(args.id)
     except corpus_module.CorpusError as error:
@@ -114,22 +114,21 @@ def corpus_show(args) -> int:
     return 0
 
 
-def corpus_import_justel(args) -> int:
+def corpus_import_justel(args, settings: Settings) -> int:
     from assistant.ingest import importer
 
-    print(importer.import_justel(args.source, args.meta, settings().corpus_dir, stats=args.stats))
+    print(importer.import_justel(args.source, args.meta, settings.corpus_dir, stats=args.stats))
     return 0
 
 
-def corpus_add(args) -> int:
+def corpus_add(args, settings: Settings) -> int:
     from assistant.ingest.adder import CorpusAdder, DocumentInfo
     from assistant.ingest.importer import ImportFailure
 
-    current = settings()
     info = DocumentInfo(args.id, args.title, args.label, args.kind, args.jurisdiction, args.date, args.version,
                         args.in_force, args.source, args.partial)
     try:
-        result = CorpusAdder(current.corpus_dir, current.home / "corpus-backups").add(args.file, info, args.replace)
+        result = CorpusAdder(settings.corpus_dir, settings.home / "corpus-backups").add(args.file, info, args.replace)
     except ImportFailure as error:
         raise UsageError(f"{error}\nLe corpus et l'index en service sont inchangés.") from None
     print(result.summary())
@@ -144,11 +143,11 @@ def tolerance_text() -> str:
     return "Tolérances (écart maximal toléré par jeu de questions, par rapport à la référence) : " + " ; ".join(parts) + "."
 
 
-def corpus_update(args) -> int:
+def corpus_update(args, settings: Settings) -> int:
     from assistant.evaluation import gate as update
 
     try:
-        gate = update.CorpusUpdate(settings(), gold=args.gold, baseline=args.baseline or update.BASELINE)
+        gate = update.CorpusUpdate(settings, gold=args.gold, baseline=args.baseline or update.BASELINE)
         report = gate.run(accept=args.accept, reason=args.reason)
     except update.UpdateError as error:
         raise UsageError(f"{error}\nL'index en service est inchangé.") from None

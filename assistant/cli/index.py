@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assistant.cli.common import FrenchArgumentParser
-from assistant.config import settings
+from assistant.config import Settings
 from assistant.errors import UsageError
 
 
@@ -16,16 +16,16 @@ def add_commands(subparsers) -> None:
 
 
 
-def index_build(args) -> int:
+def index_build(args, settings: Settings) -> int:
     # A build only embeds in batches: spinning OpenMP threads are faster there (114 s vs
     # 132 s), while question answering wants them passive (see embeddings.py).
     from assistant import pipeline as engine
     from assistant.models.threads import BUILDING, configure_threads
 
-    configure_threads(settings().omp_threads, BUILDING)
+    configure_threads(settings.omp_threads, BUILDING)
     try:
-        print(engine.build_index(settings(), force=args.force).summary())
+        print(engine.build_index(settings, force=args.force).summary())
     except OSError as error:  # disk full, folder not writable…: the live index has not changed
         raise UsageError(f"écriture de l'index impossible ({error.strerror or error.__class__.__name__} : "
-                         f"{error.filename or settings().index_dir}) ; l'index en service n'a pas changé.") from None
+                         f"{error.filename or settings.index_dir}) ; l'index en service n'a pas changé.") from None
     return 0

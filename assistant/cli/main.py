@@ -10,6 +10,7 @@ import sys
 
 from assistant.cli import ask, chat, corpus, eval, index
 from assistant.cli.common import FrenchArgumentParser
+from assistant.config import Settings
 from assistant.errors import AssistantError
 
 GROUPS = (corpus, index, ask, eval, chat)
@@ -23,7 +24,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return args.handler(args)
+        # Read once here: handlers and the library receive it, nothing below reads the environment.
+        return args.handler(args, Settings.from_env())
     except AssistantError as error:  # the one place a failure becomes text: « Erreur : … », its exit code
         print(f"Erreur : {error}", file=sys.stderr)
         return error.exit_code

@@ -46,8 +46,7 @@ class ChatConfig:
 
 
 def config_path(settings: Settings) -> Path:
-    value = os.environ.get("ASSISTANT_CHAT_CONFIG", "").strip()
-    return Path(value).expanduser() if value else settings.home / "chat.yaml"
+    return settings.chat_config  # ASSISTANT_CHAT_CONFIG, else <home>/chat.yaml
 
 
 def load_chat_config(settings: Settings) -> ChatConfig:
@@ -59,8 +58,8 @@ def load_chat_config(settings: Settings) -> ChatConfig:
     if not isinstance(users, dict) or not all(isinstance(v, str) and v.startswith("scrypt$") for v in users.values()):
         raise ChatConfigError(f"{path} : « users » doit associer chaque nom à un mot de passe chiffré "
                               "(commande « assistant password NOM »).")
-    if os.environ.get("ASSISTANT_HISTORY", "").strip():
-        history = as_bool(os.environ["ASSISTANT_HISTORY"], "ASSISTANT_HISTORY")
+    if settings.history_text:
+        history = as_bool(settings.history_text, "ASSISTANT_HISTORY")
     notes = []
     if history and not users:
         # Chainlit lists and resumes conversations only for logged-in users: kept without
@@ -134,8 +133,8 @@ def unb64(text: str) -> bytes:
 def auth_secret(settings: Settings) -> str:
     """`CHAINLIT_AUTH_SECRET`, else one generated once and kept (owner-only) in ASSISTANT_HOME, so
     a restart does not log everyone out."""
-    if os.environ.get("CHAINLIT_AUTH_SECRET"):
-        return os.environ["CHAINLIT_AUTH_SECRET"]
+    if settings.chainlit_auth_secret:
+        return settings.chainlit_auth_secret
     path = settings.home / "chainlit-auth-secret"
     if path.exists():
         return path.read_text(encoding="utf-8").strip()

@@ -56,6 +56,7 @@ def prepare_app_root(settings: Settings, host: str, port: int) -> Path:
 
 def configure_environment(settings: Settings, host: str, port: int, auth: bool) -> Path:
     """Environment Chainlit reads when it is imported: call before any `import chainlit`."""
+    # Chainlit takes its settings from the environment only, so this is the one place that writes it.
     from assistant.web.accounts import auth_secret
 
     root = prepare_app_root(settings, host, port)
