@@ -10,6 +10,7 @@ from pathlib import Path
 from assistant.cli.common import FrenchArgumentParser, load_corpus, report_problems
 from assistant.config import Settings
 from assistant.corpus import model as corpus_module
+from assistant.corpus.reader import JURISDICTIONS, KINDS
 from assistant.errors import UsageError
 
 
@@ -47,8 +48,8 @@ def add_commands(subparsers) -> None:
                      help="remplacer le document qui porte déjà cet id (p. ex. un texte partiel par le texte complet)")
     add.add_argument("--title", help="intitulé officiel")
     add.add_argument("--label", help="nom court pour les citations (défaut : l'intitulé)")
-    add.add_argument("--kind", help="nature : " + ", ".join(sorted(corpus_module.KINDS)))
-    add.add_argument("--jurisdiction", help="niveau de pouvoir : " + ", ".join(sorted(corpus_module.JURISDICTIONS)))
+    add.add_argument("--kind", help="nature : " + ", ".join(sorted(KINDS)))
+    add.add_argument("--jurisdiction", help="niveau de pouvoir : " + ", ".join(sorted(JURISDICTIONS)))
     add.add_argument("--date", help="date officielle AAAA-MM-JJ")
     add.add_argument("--version", help="« version à jour au » (consolidation), AAAA-MM-JJ")
     add.add_argument("--in-force", dest="in_force", help="entrée en vigueur, AAAA-MM-JJ")

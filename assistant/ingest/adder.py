@@ -13,7 +13,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.corpus.model import DOC_ID_RE, JURISDICTIONS, KINDS, Corpus, read_document
+from assistant.corpus.model import Corpus
+from assistant.corpus.reader import DOC_ID_RE, JURISDICTIONS, KINDS, read_document
 from assistant.text import fold
 from assistant.ingest.formats import TextExtractor
 from assistant.ingest.glue import out_of_lexicon

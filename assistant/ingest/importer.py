@@ -8,10 +8,11 @@ from pathlib import Path
 
 import yaml
 
-from assistant.corpus.model import DOC_ID_RE
+from assistant.corpus.markers import plain_text
+from assistant.corpus.reader import DOC_ID_RE
 from assistant.errors import AssistantError
 from assistant.ingest.glue import out_of_lexicon
-from assistant.ingest.justel import JustelParser, plain_text, to_corpus_file
+from assistant.ingest.justel import JustelParser, to_corpus_file
 
 
 class ImportFailure(AssistantError):

@@ -4,14 +4,8 @@ import re
 
 import pytest
 
-from assistant.ingest.justel import (
-    JustelParser,
-    drop_page_markers,
-    heading_level,
-    history,
-    parse_marker,
-    plain_text,
-)
+from assistant.corpus.markers import history, parse_marker, plain_text
+from assistant.ingest.justel import JustelParser, drop_page_markers, heading_level
 from tests.conftest import SOURCES_DIR
 
 RAW = SOURCES_DIR / "code-penal-1867.justel-2024-05-28.raw.txt"
