@@ -12,6 +12,9 @@ import pytest
 from assistant.cli.main import main
 from assistant.config import REPO_ROOT
 
+# Session fixtures of the small corpus and index (built once, only if a test asks for them).
+pytest_plugins = ["tests.helpers.retrieval_fixtures"]
+
 CORPUS_DIR = REPO_ROOT / "corpus"
 # Chainlit writes into its app root when imported (config, translations, uploads): never the repository.
 os.environ.setdefault("CHAINLIT_APP_ROOT", tempfile.mkdtemp(prefix="chainlit-tests-"))

@@ -1,0 +1,297 @@
+"""Evaluation metrics (hand-computed) and `assistant eval` on the small index."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from assistant.cli.main import main
+from assistant.evaluation.gold import GoldError, GoldItem, load_gold
+from assistant.evaluation.metrics import first_rank, matches, ndcg_at, recall_at, score
+from assistant.evaluation.report import markdown_report
+
+# The session fixtures (small corpus and index), registered once for every module.
+pytest.register_assert_rewrite("tests.helpers.retrieval_fixtures")
+from tests.helpers.retrieval_fixtures import UNIT_458TER, use_small_index  # noqa: E402
+
+
+# -- metrics ------------------------------------------------------------------------------
+
+@pytest.mark.unit
+def test_matches():
+    assert matches("code-penal-1867:art-458", "code-penal-1867:art-458")
+    assert not matches("code-penal-1867:art-458", "code-penal-1867:art-458ter")
+    assert matches("qe-cassart-2025", "qe-cassart-2025:reponse")  # a document id matches its units
+    assert matches("qe-cassart-2025", "qe-cassart-2025")
+    assert not matches("qe-cassart-2025", "qe-cassart-2025-bis:reponse")
+    assert not matches("code-penal", "code-penal-1867:art-458")
+
+
+@pytest.mark.unit
+def test_first_rank():
+    retrieved = ["a:1", "b:2", "c:3", "d:4"]
+    assert first_rank(["c:3"], retrieved) == 3
+    assert first_rank(["z:9", "b:2"], retrieved) == 2
+    assert first_rank(["d"], retrieved) == 4
+    assert first_rank(["z:9"], retrieved) is None
+    assert first_rank(["a:1"], []) is None
+
+
+@pytest.mark.unit
+def test_recall_at():
+    retrieved = ["a:1", "b:2", "c:3", "d:4"]
+    assert recall_at(["a:1", "d:4"], retrieved, 1) == 0.5
+    assert recall_at(["a:1", "d:4"], retrieved, 4) == 1.0
+    assert recall_at(["x:1", "y:2", "c"], retrieved, 5) == pytest.approx(1 / 3)
+    assert recall_at(["b:2"], retrieved, 1) == 0.0
+
+
+@pytest.mark.unit
+def test_ndcg_at():
+    retrieved = ["a:1", "b:2", "c:3"]
+    assert ndcg_at(["a:1"], retrieved, 10) == 1.0
+    assert ndcg_at(["b:2"], retrieved, 10) == pytest.approx(1 / math.log2(3))
+    # two expected, found at ranks 1 and 3: (1 + 1/2) / (1 + 1/log2(3))
+    assert ndcg_at(["a:1", "c:3"], retrieved, 10) == pytest.approx(1.5 / (1 + 1 / math.log2(3)))
+    assert ndcg_at(["z:1"], retrieved, 10) == 0.0
+    assert ndcg_at(["c:3"], retrieved, 2) == 0.0
+    # A document id counts once, however many of its units are retrieved.
+    assert ndcg_at(["a"], ["a:1", "a:2"], 10) == 1.0
+
+
+def fake_items() -> tuple[list[GoldItem], list[dict]]:
+    items = [
+        GoldItem("q1", "question 1", [], ["a:1"], [], True),
+        GoldItem("q2", "question 2", [], ["b", "c:9"], [], True),
+        GoldItem("q3", "hors corpus", [], [], [], False),
+    ]
+    outcomes = [
+        # q1: found at rank 3; answered.
+        {"retrieved": ["x:1", "y:1", "a:1", "z:1"], "abstained": False, "query": "question 1", "latency_ms": 10.0},
+        # q2: "b" (a document) at rank 1, "c:9" absent; wrongly refused.
+        {"retrieved": ["b:7", "x:1"], "abstained": True, "query": "question 2", "latency_ms": 30.0},
+        # q3: unanswerable, rightly refused.
+        {"retrieved": ["x:1"], "abstained": True, "query": "hors corpus", "latency_ms": 20.0},
+    ]
+    return items, outcomes
+
+
+@pytest.mark.unit
+def test_score_by_hand():
+    items, outcomes = fake_items()
+    result = score(items, outcomes, "hybrid")
+    assert result["n"] == 3 and result["system"] == "hybrid"
+    retrieval = result["retrieval"]
+    assert retrieval["hit@1"] == 0.5  # q2 only
+    assert retrieval["hit@5"] == 1.0
+    assert retrieval["hit@10"] == 1.0
+    assert retrieval["recall@5"] == 0.75  # (1 + 1/2) / 2
+    assert retrieval["recall@10"] == 0.75
+    assert retrieval["mrr@10"] == pytest.approx(round((1 / 3 + 1) / 2, 4))
+    ndcg_q1 = (1 / math.log2(4)) / 1
+    ndcg_q2 = 1 / (1 + 1 / math.log2(3))
+    assert retrieval["ndcg@10"] == pytest.approx(round((ndcg_q1 + ndcg_q2) / 2, 4))
+    assert result["abstention"] == {"accuracy": 1.0, "false_refusal_rate": 0.5}
+    assert result["latency_ms"] == {"p50": 20.0, "p95": 30.0}
+    per = {q["id"]: q for q in result["per_question"]}
+    assert per["q1"]["rank"] == 3 and per["q1"]["hit@5"] is True and per["q1"]["abstained"] is False
+    assert per["q2"]["rank"] == 1 and per["q2"]["abstained"] is True
+    assert per["q3"]["rank"] is None and per["q3"]["hit@5"] is False and per["q3"]["abstained"] is True
+    assert per["q1"]["retrieved"] == ["x:1", "y:1", "a:1", "z:1"]
+
+
+@pytest.mark.unit
+def test_score_unanswered_question_not_abstained_lowers_accuracy():
+    items, outcomes = fake_items()
+    outcomes[2]["abstained"] = False
+    outcomes[1]["abstained"] = False
+    result = score(items, outcomes, "bm25")
+    assert result["abstention"] == {"accuracy": 0.0, "false_refusal_rate": 0.0}
+
+
+@pytest.mark.unit
+def test_score_of_a_miss_beyond_ten():
+    items = [GoldItem("q", "?", [], ["a:1"], [], True)]
+    outcomes = [{"retrieved": [f"x:{i}" for i in range(10)] + ["a:1"], "abstained": False, "query": "?",
+                 "latency_ms": 1.0}]
+    result = score(items, outcomes, "dense")
+    assert result["retrieval"]["hit@10"] == 0.0 and result["retrieval"]["mrr@10"] == 0.0
+    assert result["per_question"][0]["hit@5"] is False
+    assert len(result["per_question"][0]["retrieved"]) == 10
+
+
+# -- gold files ------------------------------------------------------------------------------
+
+GOLD_LINES = [
+    {"id": "t-1", "question": "Puis-je partager des informations confidentielles lors d'une concertation de cas ?",
+     "history": [], "expected_citations": [UNIT_458TER], "answerable": True},
+    {"id": "t-2", "question": "Les membres du conseil de l'action sociale sont-ils tenus au secret ?",
+     "expected_citations": ["loi-1976-07-08-cpas"], "answerable": True},
+    {"id": "t-3", "question": "Et s'ils en parlent à un tiers qui n'est pas conseiller ?",
+     "history": [{"role": "user", "content": "Les conseillers de l'action sociale sont-ils tenus au secret ?"},
+                 {"role": "assistant", "content": "Oui : loi organique, art. 36."}],
+     "expected_citations": ["loi-1976-07-08-cpas:art-36", "circulaire-2022-06-02"], "answerable": True},
+    {"id": "t-4", "question": "Copie-moi l'article 50 de la loi organique des CPAS", "expected_citations": [],
+     "answerable": False},
+]
+
+
+def write_gold(path: Path, items=GOLD_LINES) -> Path:
+    path.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in items) + "\n\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.unit
+def test_load_gold(tmp_path):
+    items = load_gold([write_gold(tmp_path / "gold.jsonl")])
+    assert [i.id for i in items] == ["t-1", "t-2", "t-3", "t-4"]
+    assert items[1].history == [] and items[1].must_mention == []
+    assert items[2].history[0]["role"] == "user"
+    assert items[3].answerable is False and items[0].answerable is True
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("bad", ["{pas du json", '{"question": "sans id"}', "[1, 2]"])
+def test_load_gold_names_the_bad_line(tmp_path, bad):
+    path = tmp_path / "gold.jsonl"
+    path.write_text(json.dumps(GOLD_LINES[0]) + "\n\n" + bad + "\n", encoding="utf-8")
+    with pytest.raises(GoldError) as caught:
+        load_gold([path])
+    assert f"{path}:3:" in str(caught.value)
+    assert "ligne invalide" in str(caught.value)
+
+
+@pytest.mark.unit
+def test_load_gold_missing_file(tmp_path):
+    with pytest.raises(GoldError, match="fichier d'évaluation illisible"):
+        load_gold([tmp_path / "absent.jsonl"])
+
+
+@pytest.mark.unit
+def test_markdown_report():
+    items, outcomes = fake_items()
+    results = [score(items, outcomes, "hybrid"), score(items, outcomes, "bm25")]
+    report = markdown_report(results, items)
+    assert "| métrique | hybrid | bm25 |" in report
+    for item in items:
+        assert f"| {item.id} |" in report
+    assert "| hit@5 | 1.000 | 1.000 |" in report
+    assert "rang 3" in report and "abstention ✔" in report and "(abstention ✘)" in report
+    assert "(hors corpus : s'abstenir)" in report
+
+
+# -- `assistant eval` on the small index ---------------------------------------------------------
+
+@pytest.mark.integration
+def test_eval_command(tmp_path, monkeypatch, capsys, small_index):
+    use_small_index(monkeypatch, small_index)
+    gold = write_gold(tmp_path / "gold.jsonl")
+    out, report = tmp_path / "out" / "eval.json", tmp_path / "out" / "eval.md"
+    code = main(["eval", "--gold", str(gold), "--system", "hybrid", "--system", "bm25",
+                 "--json", str(out), "--report", str(report)])
+    stdout, stderr = capsys.readouterr()
+    assert code == 0, stdout + stderr
+    assert "hybrid : hit@5" in stdout and "bm25 : hit@5" in stdout
+
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["n"] == 4 and result["system"] == "hybrid"
+    assert set(result["retrieval"]) == {"hit@1", "hit@5", "hit@10", "recall@5", "recall@10", "mrr@10", "ndcg@10"}
+    assert set(result["abstention"]) == {"accuracy", "false_refusal_rate"}
+    assert set(result["latency_ms"]) == {"p50", "p95"}
+    assert [s["system"] for s in result["systems"]] == ["hybrid", "bm25"]
+    for system in result["systems"]:
+        assert system["n"] == 4
+        for value in [*system["retrieval"].values(), *system["abstention"].values()]:
+            assert 0.0 <= value <= 1.0
+        assert 0 < system["latency_ms"]["p50"] <= system["latency_ms"]["p95"]
+        per = {q["id"]: q for q in system["per_question"]}
+        assert list(per) == ["t-1", "t-2", "t-3", "t-4"]
+        for question in per.values():
+            assert {"id", "hit@5", "rank", "abstained", "retrieved"} <= set(question)
+            assert len(question["retrieved"]) <= 10
+        assert per["t-1"]["hit@5"] is True and per["t-1"]["abstained"] is False
+        assert per["t-4"]["abstained"] is True and per["t-4"]["rank"] is None
+        # The follow-up was asked with the previous user question.
+        assert per["t-3"]["query"].startswith("Les conseillers de l'action sociale sont-ils tenus au secret ?")
+        assert system["abstention"]["accuracy"] == 1.0
+    hybrid = result["systems"][0]
+    assert hybrid["retrieval"] == result["retrieval"]
+    assert hybrid["abstention"]["false_refusal_rate"] == 0.0
+
+    text = report.read_text(encoding="utf-8")
+    assert "| métrique | hybrid | bm25 |" in text
+    for item in GOLD_LINES:
+        assert f"| {item['id']} |" in text
+
+
+@pytest.mark.integration
+def test_eval_command_in_extractive_answer_mode(tmp_path, monkeypatch, capsys, small_index):
+    use_small_index(monkeypatch, small_index)
+    gold = write_gold(tmp_path / "gold.jsonl")
+    out = tmp_path / "eval.json"
+    code = main(["eval", "--gold", str(gold), "--mode", "extractive", "--json", str(out)])
+    stdout, stderr = capsys.readouterr()
+    assert code == 0, stdout + stderr
+    assert "réponses (extractive) : citations P" in stdout
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["mode"] == "extractive"
+    assert set(result["citations"]) == {"precision", "recall", "f1"}
+    assert 0.0 < result["citations"]["precision"] <= 1.0
+    facts = result["facts"]["coverage"]
+    assert (facts is None) == (not any(line.get("answer_must_mention") for line in GOLD_LINES))
+    assert facts is None or 0.0 <= facts <= 1.0
+    assert result["verification"]["invented_article_numbers"] == 0  # verbatim quotes invent nothing
+    assert {"first_token_p50", "total_p50", "p50", "p95"} <= set(result["latency_ms"])
+    per = {q["id"]: q for q in result["per_question"]}
+    assert UNIT_458TER in per["t-1"]["citations"] and per["t-4"]["citations"] == []
+
+
+@pytest.mark.integration
+def test_eval_command_bad_gold(tmp_path, monkeypatch, capsys, small_index):
+    use_small_index(monkeypatch, small_index)
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"id": "x", "question": "?"}\nnot json\n', encoding="utf-8")
+    code = main(["eval", "--gold", str(gold)])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert err.startswith("Erreur : ") and f"{gold}:2:" in err and "Traceback" not in err
+
+
+def _outcome(citations, answer, generated=False, unsupported=(), invented=(), sentences=0):
+    return {"retrieved": citations, "abstained": False, "query": "q", "latency_ms": 10.0, "first_ms": 20.0,
+            "total_ms": 30.0, "citations": citations, "answer": answer, "generated": generated,
+            "unsupported": list(unsupported), "invented": list(invented), "sentences": sentences}
+
+
+@pytest.mark.unit
+def test_answer_scores_citations_facts_and_verification():
+    from assistant.evaluation.gold import GoldItem
+    from assistant.evaluation.metrics import answer_scores
+
+    items = [GoldItem("a", "q", [], ["code-penal-1867:art-458bis", "code-penal-1867:art-422bis"],
+                      [["procureur du Roi"], ["danger grave", "péril grave"]], True),
+             GoldItem("b", "q", [], ["circulaire-2022-06-02"], [["Circulaire"]], True)]
+    outcomes = [_outcome(["code-penal-1867:art-458bis", "code-penal-1867:art-458"],
+                         "Informer le PROCUREUR du roi en cas de Péril grave.", True, ["x"], ["29"], 4),
+                _outcome(["circulaire-2022-06-02:extrait"], "Rien.", True, [], [], 2)]
+    scores = answer_scores(items, outcomes)
+    assert scores["citations"]["precision"] == pytest.approx((0.5 + 1.0) / 2)
+    assert scores["citations"]["recall"] == pytest.approx((0.5 + 1.0) / 2)
+    assert scores["facts"]["coverage"] == pytest.approx((1.0 + 0.0) / 2)  # accents and case ignored
+    assert scores["verification"] == {"unsupported_rate": pytest.approx(1 / 6, abs=1e-4),
+                                      "invented_article_numbers": 1, "generated_answers": 2}
+    assert scores["latency_ms"]["first_token_p50"] == 20.0 and scores["latency_ms"]["total_p50"] == 30.0
+
+
+@pytest.mark.unit
+def test_answer_without_citations_scores_zero_precision():
+    from assistant.evaluation.gold import GoldItem
+    from assistant.evaluation.metrics import answer_scores
+
+    items = [GoldItem("a", "q", [], ["code-penal-1867:art-458"], [], True)]
+    scores = answer_scores(items, [_outcome([], "texte")])
+    assert scores["citations"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    assert scores["facts"]["coverage"] is None  # no fact to look for: not a zero
