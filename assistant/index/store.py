@@ -105,7 +105,7 @@ def with_retries(call, delays: tuple[float, ...] | None = None, url: str = ""):
     delays = CHROMA_RETRY_DELAYS if delays is None else delays
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_exception(lambda error: unreachable(error) and not silent(error)),
-        wait=lambda state: delays[state.attempt_number - 1],
+        wait=lambda state: delays[min(state.attempt_number, len(delays)) - 1] if delays else 0,
         stop=tenacity.stop_after_attempt(len(delays) + 1), reraise=True)
     try:
         return retrying(call)

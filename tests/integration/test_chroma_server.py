@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import socket
@@ -87,7 +88,7 @@ def server_settings(tmp_path, monkeypatch, chroma_server, small_index) -> Settin
     corpus_dir = tmp_path / "corpus-small"
     shutil.copytree(small_index.corpus_dir, corpus_dir)
     return Settings(home=tmp_path / "home", corpus_dir=corpus_dir, index_dir=tmp_path / "index-server",
-                    second_embedding="none")
+                    second_embedding="none", chroma_url=f"http://127.0.0.1:{chroma_server}")
 
 
 def collection_names(port: int) -> set[str]:
@@ -107,7 +108,7 @@ def test_build_and_search_on_a_chroma_server(server_settings, chroma_server, mon
     assert name in collection_names(chroma_server)
     assert server_client(chroma_server).get_collection(name).count() == report.chunks
 
-    index = LiveIndex(settings.index_dir)
+    index = LiveIndex(settings.index_dir, chroma_url=settings.chroma_url)
     assert list(index.collections) == ["main"]
     corpus = Corpus.load(settings.corpus_dir)
     models = engine.embeddings_for(settings)
@@ -128,7 +129,7 @@ def test_build_and_search_on_a_chroma_server(server_settings, chroma_server, mon
     # An incremental build on the server keeps the previous collection there (processes that
     # share the server still read it until they restart), and drops it at the next build.
     path = settings.corpus_dir / "code-penal-1867.md"
-    running = LiveIndex(settings.index_dir)  # another process, started before the update
+    running = LiveIndex(settings.index_dir, chroma_url=settings.chroma_url)  # another process, started before the update
 
     def change_and_build(old: str, new: str):
         path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
@@ -143,6 +144,9 @@ def test_build_and_search_on_a_chroma_server(server_settings, chroma_server, mon
     names = collection_names(chroma_server)
     assert f"{COLLECTION_PREFIX}main-{second.version}" in names and name in names
     assert UNIT_458TER in Retriever(corpus, running, models).retrieve(QUESTION_458TER, 10).unit_ids[:3]
+    # Those readers (as processes on another machine, which no reader mark of this one shows) are gone:
+    del running, index
+    gc.collect()  # the assistant of `ask` above, held in reference cycles
     third = change_and_build("établissement. Modifié.", "établissement. Modifié deux fois.")
     names = collection_names(chroma_server)
     assert third.switched and f"{COLLECTION_PREFIX}main-{third.version}" in names
@@ -152,7 +156,8 @@ def test_build_and_search_on_a_chroma_server(server_settings, chroma_server, mon
 def test_closed_port_build_is_a_french_error(tmp_path, monkeypatch, small_index, embeddings):
     port = free_port()  # nothing listens there
     monkeypatch.setenv("ASSISTANT_CHROMA_URL", f"http://127.0.0.1:{port}")
-    settings = Settings(home=tmp_path / "home", corpus_dir=small_index.corpus_dir, index_dir=tmp_path / "index")
+    settings = Settings(home=tmp_path / "home", corpus_dir=small_index.corpus_dir, index_dir=tmp_path / "index",
+                        chroma_url=f"http://127.0.0.1:{port}")
     with pytest.raises(IndexUnavailable) as caught:
         engine.build_index(settings, embeddings=embeddings, progress=False)
     message = str(caught.value)

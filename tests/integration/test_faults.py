@@ -397,7 +397,8 @@ def chroma_down_and_up(tmp_path, monkeypatch, small_index, embeddings):
     (tmp_path / "chroma").mkdir()
     server = ChromaServer(tmp_path / "chroma")
     try:
-        paths = Settings(home=tmp_path / "home", corpus_dir=small_index.corpus_dir, index_dir=tmp_path / "index")
+        paths = Settings(home=tmp_path / "home", corpus_dir=small_index.corpus_dir, index_dir=tmp_path / "index",
+                         chroma_url=f"http://127.0.0.1:{server.port}")
         point_at(monkeypatch, paths)
         monkeypatch.setenv("ASSISTANT_CHROMA_URL", f"http://127.0.0.1:{server.port}")
         monkeypatch.setenv("ASSISTANT_SECOND_EMBEDDING", "none")
@@ -411,7 +412,7 @@ def chroma_down_and_up(tmp_path, monkeypatch, small_index, embeddings):
 def test_chroma_server_down_then_back_loses_nothing(chroma_down_and_up, monkeypatch, capsys, embeddings):
     server, paths, report = chroma_down_and_up
     corpus = Corpus.load(paths.corpus_dir)
-    retriever = Retriever(corpus, LiveIndex(paths.index_dir), {"main": embeddings["main"]})
+    retriever = Retriever(corpus, LiveIndex(paths.index_dir, chroma_url=paths.chroma_url), {"main": embeddings["main"]})
     before = retriever.retrieve(QUESTION_458TER, 5).unit_ids
     assert UNIT_458TER in before[:3]
 
@@ -450,14 +451,14 @@ def test_chroma_server_down_then_back_loses_nothing(chroma_down_and_up, monkeypa
 
     # Hung (stopped, not dead): each request has a deadline, then one French line; it answers on resuming.
     monkeypatch.setattr(index_module, "CHROMA_TIMEOUT", 2.0)
-    retriever = Retriever(corpus, LiveIndex(paths.index_dir), {"main": embeddings["main"]})
+    retriever = Retriever(corpus, LiveIndex(paths.index_dir, chroma_url=paths.chroma_url), {"main": embeddings["main"]})
     server.process.send_signal(signal.SIGSTOP)
     try:
         started = time.monotonic()
         with pytest.raises(IndexUnavailable, match=r"ne répond plus \(aucune réponse en 2 s\)"):
             retriever.retrieve(QUESTION_458TER, 5)
         with pytest.raises(IndexUnavailable, match="ne répond plus"):
-            LiveIndex(paths.index_dir)  # a new start against the hung server does not hang either
+            LiveIndex(paths.index_dir, chroma_url=paths.chroma_url)  # a new start against the hung server does not hang either
         hung = time.monotonic() - started
         assert hung < 8, hung
     finally:
