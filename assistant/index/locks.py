@@ -86,7 +86,7 @@ def register_reader(index_dir: Path, version: str, owner: object) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         mark = folder / f"{version}.{os.getpid()}.{id(owner)}"
-        mark.touch()
+        mark.write_text(str(index_dir.resolve()), encoding="utf-8")  # a copied folder is another index
     except OSError:  # a read-only index folder: reading still works, only the protection is lost
         return
     weakref.finalize(owner, _unlink, mark)
@@ -108,11 +108,19 @@ def versions_in_use(index_dir: Path) -> set[str]:
     for mark in folder.iterdir():
         version, _, rest = mark.name.partition(".")
         pid = rest.split(".")[0]
-        if pid.isdigit() and _alive(int(pid)):
+        if pid.isdigit() and _alive(int(pid)) and _marks(mark, index_dir):
             used.add(version)
         else:
             _unlink(mark)
     return used
+
+
+def _marks(mark: Path, index_dir: Path) -> bool:
+    """The mark was written for this folder (not carried over by a copy of another index)."""
+    try:
+        return mark.read_text(encoding="utf-8") == str(index_dir.resolve())
+    except OSError:
+        return False
 
 
 def _alive(pid: int) -> bool:

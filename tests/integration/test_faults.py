@@ -5,6 +5,7 @@ server that goes down. Each time: a French message, the previous data intact, no
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -111,7 +112,10 @@ def test_kill_9_during_an_index_build_leaves_the_previous_index_live(tmp_path, m
     code, out, err = run_cli(capsys, "ask", QUESTION_458TER, "--json")
     assert code == 0 and UNIT_458TER in json.loads(out)["citations"], err
 
-    # Running the build again completes it, reusing the live vectors, and clears the leftovers.
+    # Running the build again completes it, reusing the live vectors, and clears the leftovers
+    # (once no reader of this process holds the old version: readers keep theirs, see test_locks).
+    del index
+    gc.collect()
     report = engine.build_index(settings(), embeddings=embeddings, progress=False)
     assert report.switched and report.changed == 1 and report.embedded == 2  # one chunk, two models
     assert [p.name for p in versions.iterdir()] == [report.version]
@@ -344,6 +348,8 @@ def test_kill_9_during_a_corpus_update_leaves_the_previous_index_live(stage, tmp
     assert code == 0 and UNIT_458TER in json.loads(out)["citations"], err
     assert MARKER in (paths.corpus_dir / "code-penal-1867.md").read_text(encoding="utf-8")  # the edit is kept
 
+    del index  # readers keep their version (test_locks): released, it can be cleared
+    gc.collect()
     with monkeypatch.context() as patch:  # run again: published, leftovers cleared
         patch.setattr("assistant.models.embeddings.make_embeddings", lambda *args, **kwargs: embeddings)
         code, out, err = run_cli(capsys, *gate)

@@ -106,7 +106,7 @@ TELEMETRY_PROBE = textwrap.dedent("""
     print("chroma", chroma_client(Path(sys.argv[1])).get_settings().anonymized_telemetry)
     chat_server.configure_environment(settings(), "127.0.0.1", 8000, False)
     print("env", {name: os.environ.get(name) for name in sorted(chat_server.OFFLINE_ENV)})
-    import assistant.app  # noqa: F401  (registers the app's own data layer)
+    import assistant.web.app  # noqa: F401  (registers the app's own data layer)
     from chainlit.data import get_data_layer
     print("data", type(get_data_layer()).__name__)
 """)
