@@ -188,6 +188,6 @@ def missing_citations(corpus: Corpus, items: dict[str, list]) -> list[str]:
 
 
 def write_json(path: Path, data: dict) -> None:
-    from assistant.ingest.importer import write_atomically
+    from assistant.files import write_atomically
 
     write_atomically(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")

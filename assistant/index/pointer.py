@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from assistant.errors import IndexUnavailable
+from assistant.files import write_atomically
 
 
 def read_pointer(index_dir: Path) -> dict | None:
@@ -26,6 +26,5 @@ def read_pointer(index_dir: Path) -> dict | None:
 
 
 def write_pointer(index_dir: Path, pointer: dict) -> None:
-    temporary = index_dir / "current.json.tmp"
-    temporary.write_text(json.dumps(pointer, indent=1), encoding="utf-8")
-    os.replace(temporary, index_dir / "current.json")
+    """Replaced in one step: a reader sees the old version or the new one, never half a file."""
+    write_atomically(index_dir / "current.json", json.dumps(pointer, indent=1))

@@ -18,7 +18,8 @@ from assistant.corpus.reader import DOC_ID_RE, JURISDICTIONS, KINDS, read_docume
 from assistant.text import fold
 from assistant.ingest.formats import TextExtractor
 from assistant.ingest.glue import out_of_lexicon
-from assistant.ingest.importer import ImportFailure, write_atomically
+from assistant.files import write_atomically
+from assistant.ingest.importer import ImportFailure
 from assistant.ingest.official import OfficialTextParser, ParsedText, to_corpus_file
 
 # Kept from the document being replaced unless the command gives a new value.

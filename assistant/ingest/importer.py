@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
+
+from assistant.files import write_atomically
 
 import yaml
 
@@ -70,18 +70,3 @@ def read_meta(meta_file: Path) -> dict:
     if not DOC_ID_RE.match(meta["id"]):
         raise ImportFailure(f"{meta_file} : id invalide « {meta['id']} » (minuscules, chiffres et tirets).")
     return meta
-
-
-def write_atomically(target: Path, content: str) -> None:
-    """Write to a temporary file, then rename: a crash never leaves half a corpus file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(content)
-        # mkstemp makes the file private (0600); a corpus or eval file is as readable as the others.
-        os.chmod(temporary, target.stat().st_mode & 0o777 if target.exists() else 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -128,7 +128,7 @@ french_stop()
 
 @cl.set_starters
 async def starters(user=None, language=None):
-    found, problems = ui.load_starters()
+    found, problems = ui.load_starters(SETTINGS.starters)
     for problem in problems:
         log.warning(problem)
     return ([cl.Starter(label=s.title, message=s.question) for s in found]

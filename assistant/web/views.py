@@ -10,7 +10,6 @@ from pathlib import Path
 
 import yaml
 
-from assistant.config import settings
 from assistant.corpus.model import Corpus
 from assistant.render import escape_markdown, french_date
 from assistant.text import shorten
@@ -57,9 +56,9 @@ class Starter:
     question: str
 
 
-def load_starters(path: Path | None = None) -> tuple[list[Starter], list[str]]:
-    """(starters, problems in French). A broken entry is skipped, never fatal: the chat starts."""
-    path = path or settings().starters  # ASSISTANT_STARTERS, else workshop/starters.yaml
+def load_starters(path: Path) -> tuple[list[Starter], list[str]]:
+    """(starters, problems in French) from `settings.starters` (ASSISTANT_STARTERS, else
+    workshop/starters.yaml). A broken entry is skipped, never fatal: the chat starts."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError:

@@ -150,7 +150,7 @@ def test_starters_file_chosen_by_environment_and_broken_entries_reported(tmp_pat
     path.write_text("- titre: Réunion de réseau\n  question: Puis-je parler en réunion de réseau ?\n"
                     "- titre: sans question\n- 3\n", encoding="utf-8")
     monkeypatch.setenv("ASSISTANT_STARTERS", str(path))
-    starters, problems = ui.load_starters()
+    starters, problems = ui.load_starters(Settings.from_env().starters)
     assert starters == [ui.Starter("Réunion de réseau", "Puis-je parler en réunion de réseau ?")]
     assert problems == [f"{path} : entrée n° 2 ignorée (il faut « titre » et « question »)",
                         f"{path} : entrée n° 3 ignorée (il faut « titre » et « question »)"]
