@@ -118,6 +118,12 @@ class Assistant:
         draft = yield from GenerativeAnswerer(self.corpus, llm, self.verifier()).stream(question, reply.answer)
         return replace(reply, draft=draft)
 
+    def as_llamaindex_retriever(self, k: int = 10):
+        """This assistant's retrieval (corpus, live index, models) as a LlamaIndex `BaseRetriever`."""
+        from assistant.retrieval.llamaindex import StatuteRetriever  # LlamaIndex users only
+
+        return StatuteRetriever(self.retriever, self.corpus, k)
+
     def verifier(self):
         """Built once: it weighs words by their rarity over the whole corpus."""
         if getattr(self, "_verifier", None) is None:

@@ -1,9 +1,8 @@
 """The retriever as a LlamaIndex `BaseRetriever`, for people who compose their own pipeline.
 
     from assistant.pipeline import Assistant
-    from assistant.retrieval.llamaindex import statute_retriever
 
-    nodes = statute_retriever(Assistant(), k=5).retrieve("Puis-je témoigner en justice ?")
+    nodes = Assistant().as_llamaindex_retriever(k=5).retrieve("Puis-je témoigner en justice ?")
     for node in nodes:
         print(node.node.metadata["label"], node.score)
 
@@ -19,17 +18,12 @@ list; `last_retrieval` keeps the whole `Retrieval` (its `abstained` and `signal`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.schema import NodeRelationship, NodeWithScore, QueryBundle, RelatedNodeInfo, TextNode
 
 from assistant.corpus.model import Corpus, unit_label
 from assistant.retrieval.retriever import Hit, Retrieval, Retriever
-
-if TYPE_CHECKING:
-    from assistant.pipeline import Assistant
 
 MAX_K = 50  # as `assistant ask --k`
 
@@ -89,9 +83,4 @@ class StatuteRetriever(BaseRetriever):
         return NodeWithScore(node=node, score=hit.score)
 
 
-def statute_retriever(assistant: "Assistant", k: int = 10) -> StatuteRetriever:
-    """The assistant's retriever (its corpus, live index and models) as a LlamaIndex retriever."""
-    return StatuteRetriever(assistant.retriever, assistant.corpus, k)
-
-
-__all__ = ["StatuteRetriever", "statute_retriever"]
+__all__ = ["StatuteRetriever"]

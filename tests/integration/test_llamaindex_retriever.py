@@ -11,7 +11,8 @@ from llama_index.core.postprocessor import SimilarityPostprocessor
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle, TextNode
 from llama_index.core.settings import _Settings
 
-from assistant.retrieval.llamaindex import StatuteRetriever, statute_retriever
+from assistant.pipeline import Assistant
+from assistant.retrieval.llamaindex import StatuteRetriever
 
 pytest.register_assert_rewrite("tests.helpers.retrieval_fixtures")
 from tests.helpers.retrieval_fixtures import QUESTION_458TER, UNIT_458TER  # noqa: E402
@@ -90,8 +91,8 @@ def test_async_retrieval_gives_the_same_nodes(hybrid, small_corpus, no_default_m
     assert [n.node.node_id for n in nodes] == hybrid.retrieve(QUESTION_458TER, 5).unit_ids
 
 
-def test_statute_retriever_uses_the_assistants_retriever_and_corpus(hybrid, small_corpus):
-    retriever = statute_retriever(SimpleNamespace(retriever=hybrid, corpus=small_corpus), k=3)
+def test_the_assistant_offers_its_retriever_to_llamaindex(hybrid, small_corpus):
+    retriever = Assistant.as_llamaindex_retriever(SimpleNamespace(retriever=hybrid, corpus=small_corpus), k=3)
     assert retriever.retriever is hybrid and retriever.corpus is small_corpus and retriever.k == 3
 
 
