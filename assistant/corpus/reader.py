@@ -64,6 +64,8 @@ def read_document(path: Path, problems: list[Problem]) -> Document | None:
 
 
 def read_front_matter(name: str, lines: list[str], problems: list[Problem]) -> tuple[dict | None, int]:
+    """(metadata, index of the closing ---). Kept by hand rather than python-frontmatter (not in
+    the pinned set): each problem must name its file and line, in French, and dates stay text."""
     if not lines or lines[0].strip() != "---":
         problems.append(Problem(name, 1, "en-tête manquant : le fichier doit commencer par une ligne « --- »"))
         return None, 0
