@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 import re
 
-from assistant.text import FrenchAnalyzer
+from assistant.corpus.references import ARTICLES_RE, parse_list
+from assistant.text import ARTICLE_NUMBER, FrenchAnalyzer
 from assistant.types import CheckedSentence, Extract, Verification
 
 CITATION_RE = re.compile(r"\[\s*(\d+(?:\s*[,;-]\s*\d+)*)\s*\]")
@@ -22,6 +23,11 @@ ARTICLE_NUMBER_RE = re.compile(
 GAP_RE = re.compile(r"(?:les|ces) extraits ne (?:précisent|disent|mentionnent|couvrent|répondent|indiquent)",
                     re.IGNORECASE)
 NUMBER_RE = re.compile(r"\d+(?:er)?[a-z]*(?:/\d+)?", re.IGNORECASE)
+# The article a unit is: « code-penal-1867:art-458ter » → 458ter (the 1867 is the act's year).
+UNIT_ARTICLE_RE = re.compile(rf":art-({ARTICLE_NUMBER})$", re.IGNORECASE)
+# A range end split into what comes before its last whole number and that number: « 417/ », « 22 ».
+RANGE_END_RE = re.compile(r"(\D*(?:\d+\D+)*?)(\d+)")
+MAX_RANGE = 200  # « articles 1 à 2004 » is not read as showing two thousand articles
 # Words a sentence may use without any extract saying them (the answer's own scaffolding).
 SCAFFOLD = ("oui non cela depend peut doit pouvez devez vous votre selon texte textes extrait extraits "
             "article articles prevoit precise indique dit condition conditions attention cas ainsi "
@@ -118,14 +124,47 @@ def split_answer(text: str) -> list[str]:
 
 
 def invented_numbers(text: str, extracts: list[Extract]) -> list[str]:
-    """Article numbers in the answer that appear in no extract (label, text or whole unit)."""
-    shown = set()
-    for extract in extracts:
-        for chunk in (extract.label, extract.text, extract.source, extract.unit_id):
-            shown.update(n.lower() for n in NUMBER_RE.findall(chunk))
+    """Article numbers in the answer that are the number of no article shown: neither an
+    extract's own article (`…:art-458ter`) nor an article its text refers to. Any other number
+    of an extract (a date, an amount, a § number, the « 1867 » of a unit id) does not vouch for
+    « article 1867 »."""
+    shown = shown_article_numbers(extracts)
     found = []
     for group in ARTICLE_NUMBER_RE.findall(text):
         for number in NUMBER_RE.findall(group):
-            if number.lower() not in shown and number not in found:
+            if article_key(number) not in shown and number not in found:
                 found.append(number)
     return found
+
+
+def shown_article_numbers(extracts: list[Extract]) -> set[str]:
+    """Comparison keys of the article numbers the extracts show."""
+    shown = set()
+    for extract in extracts:
+        own = UNIT_ARTICLE_RE.search(extract.unit_id)
+        if own:
+            shown.add(article_key(own.group(1)))
+        for chunk in (extract.label, extract.text, extract.source):
+            for match in ARTICLES_RE.finditer(chunk):
+                for first, last in parse_list(match.group("list")):
+                    shown.update(article_key(n) for n in number_range(first, last))
+    return shown
+
+
+def number_range(first: str, last: str | None) -> list[str]:
+    """« 417/7 à 417/22 » → 417/7, 417/8, …, 417/22 (the text shows every article between);
+    ends that do not differ by their last whole number only are kept as they are."""
+    if last is None:
+        return [first]
+    start, end = RANGE_END_RE.fullmatch(first), RANGE_END_RE.fullmatch(last)
+    if not (start and end and start.group(1) == end.group(1)):
+        return [first, last]
+    low, high = int(start.group(2)), int(end.group(2))
+    if not 0 <= high - low <= MAX_RANGE:
+        return [first, last]
+    return [f"{start.group(1)}{n}" for n in range(low, high + 1)]
+
+
+def article_key(number: str) -> str:
+    """« 1er » and « 1 » are the same article; case does not matter (« 458Bis »)."""
+    return re.sub(r"^(\d+)er$", r"\1", number.lower())

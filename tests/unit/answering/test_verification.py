@@ -55,6 +55,34 @@ def test_article_number_in_no_extract_is_flagged(verifier):
     assert invented_numbers("Selon l'art. 458bis et l'article 458 [1].", EXTRACTS) == []
 
 
+# An extract full of numbers that are not article numbers: a date, an amount, a § number, a
+# year in the unit id, and article references in its text (a single one and a range).
+TEXT_458TER = ("Art. 458ter. § 2. La concertation est organisée par la loi du 12 décembre 2004 ; l'amende "
+               "est de 26 euros. Les articles 458bis et 417/7 à 417/22 restent applicables, ainsi que "
+               "l'art. 422bis et l'article 1er.")
+NUMBERED = [Extract(1, "code-penal-1867:art-458ter", "Code pénal, art. 458ter", TEXT_458TER[:80], TEXT_458TER)]
+
+
+@pytest.mark.parametrize("number", ["2", "12", "2004", "1867", "26", "417"])
+def test_a_number_that_is_no_article_shown_does_not_vouch_for_an_article(number):
+    # « 2 » is a § number, « 12 » and « 2004 » a date, « 1867 » the act's year in the unit id,
+    # « 26 » an amount, « 417 » only the start of « 417/7 »: none is an article number shown.
+    assert invented_numbers(f"Selon l'article {number}, le secret est levé [1].", NUMBERED) == [number]
+
+
+@pytest.mark.parametrize("cited", ["l'article 458ter", "l'art. 458TER", "l'article 458bis", "l'article 422bis",
+                                   "l'article 417/7", "l'article 417/15", "l'article 417/22", "l'article 1",
+                                   "l'article 1er", "les articles 458bis et 458ter"])
+def test_article_numbers_the_extracts_show_are_not_invented(cited):
+    # The extract's own article (from its unit id), the articles its text refers to, every
+    # article of a range it names, and « 1er » written as « 1 ».
+    assert invented_numbers(f"Selon {cited}, le secret est levé [1].", NUMBERED) == []
+
+
+def test_an_article_outside_a_named_range_is_invented():
+    assert invented_numbers("L'article 417/23 s'applique [1].", NUMBERED) == ["417/23"]
+
+
 def test_uncited_sentence_needs_strong_support(verifier):
     checked = verifier.check("Les médecins qui révèlent des secrets sont punis d'emprisonnement.", EXTRACTS)
     assert checked.sentences[0].supported
