@@ -157,30 +157,10 @@ class Retriever:
                 for u in order]
 
     def _expand(self, ranked: list[Hit]) -> list[Hit]:
-        """Units cited by the first hits join the list right below the hit that cites them."""
         if self.system != "hybrid" or not self.settings.expand_top:
             return ranked
-        position = {hit.unit_id: i for i, hit in enumerate(ranked)}
-        out, placed = [], set()
-        for i, hit in enumerate(ranked):
-            if hit.unit_id in placed:
-                continue
-            out.append(hit)
-            placed.add(hit.unit_id)
-            if i >= self.settings.expand_top:
-                continue
-            cited = [r for r in self.references.get(hit.unit_id, []) if r not in placed and r in self.unit_chunk]
-            cited.sort(key=lambda r: position.get(r, len(ranked)))
-            for ref in cited[: self.settings.expand_per_unit]:
-                if ref not in position:
-                    out.append(Hit(ref, hit.score * 0.99, self.unit_chunk[ref], "reference"))
-                elif position[ref] > i:  # found anyway: moved up, keeps how it was found
-                    found = ranked[position[ref]]
-                    out.append(Hit(ref, hit.score * 0.99, found.chunk, found.via))
-                else:
-                    continue
-                placed.add(ref)
-        return out
+        return expand_references(ranked, self.references, self.unit_chunk,
+                                 self.settings.expand_top, self.settings.expand_per_unit)
 
     @property
     def unit_chunk(self) -> dict[str, int]:
@@ -193,6 +173,34 @@ class Retriever:
     def _unsupported(self, signal: dict) -> bool:
         too_far = signal.get("as_asked", 0.0) < self.settings.min_similarity[self.judge_model]
         return bool(signal.get("scope_topic")) or (too_far and signal.get("bm25", 0.0) < self.settings.strong_bm25)
+
+
+def expand_references(ranked: list[Hit], references: dict[str, list[str]], unit_chunk: dict[str, int],
+                       top: int, per_unit: int) -> list[Hit]:
+    """Units cited by the first `top` hits join the list right below the hit that cites them
+    (at most `per_unit` each, the best ranked first); a cited unit already lower in the list
+    moves up, one not in the list comes in as « reference »."""
+    position = {hit.unit_id: i for i, hit in enumerate(ranked)}
+    out, placed = [], set()
+    for i, hit in enumerate(ranked):
+        if hit.unit_id in placed:
+            continue
+        out.append(hit)
+        placed.add(hit.unit_id)
+        if i >= top:
+            continue
+        cited = [r for r in references.get(hit.unit_id, []) if r not in placed and r in unit_chunk]
+        cited.sort(key=lambda r: position.get(r, len(ranked)))
+        for ref in cited[:per_unit]:
+            if ref not in position:
+                out.append(Hit(ref, hit.score * 0.99, unit_chunk[ref], "reference"))
+            elif position[ref] > i:  # found anyway: moved up, keeps how it was found
+                found = ranked[position[ref]]
+                out.append(Hit(ref, hit.score * 0.99, found.chunk, found.via))
+            else:
+                continue
+            placed.add(ref)
+    return out
 
 
 def topical_prior(corpus: Corpus, damping: float = 0.5, steps: int = 20, max_references: int = 1000) -> dict[str, float]:
