@@ -67,6 +67,11 @@ class LocalEmbedding(BaseEmbedding):
                 self._asked.popitem(last=False)
             return vectors
 
+    def forget_questions(self) -> None:
+        """Drop the remembered question vectors (`assistant eval` times each system from scratch)."""
+        with self._asked_lock:
+            self._asked.clear()
+
     def _get_query_embedding(self, query: str) -> list[float]:
         return self.get_query_embeddings([query])[0]
 
