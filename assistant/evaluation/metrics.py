@@ -40,38 +40,37 @@ def ndcg_at(expected: list[str], retrieved: list[str], k: int) -> float:
 
 
 def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def score(items: list[GoldItem], outcomes: list[dict], system: str) -> dict:
-    """The eval JSON (keys fixed: later checks read them)."""
+    """The eval JSON (keys fixed: later checks read them). A figure with nothing to measure
+    (no expected citation, no out-of-corpus question) is None, never a zero."""
     answerable = [(i, o) for i, o in zip(items, outcomes) if i.answerable and i.expected]
     unanswerable = [(i, o) for i, o in zip(items, outcomes) if not i.answerable]
+    # A refused answerable question showed the user no passage: a miss, whatever was retrieved.
+    ranked = [(i.expected, [] if o["abstained"] else o["retrieved"]) for i, o in answerable]
     retrieval = {}
     for k in KS:
-        retrieval[f"hit@{k}"] = mean(first_rank(i.expected, o["retrieved"]) is not None
-                                     and first_rank(i.expected, o["retrieved"]) <= k for i, o in answerable)
+        retrieval[f"hit@{k}"] = mean((r := first_rank(e, shown)) is not None and r <= k for e, shown in ranked)
     for k in (5, 10):
-        retrieval[f"recall@{k}"] = mean(recall_at(i.expected, o["retrieved"], k) for i, o in answerable)
-    retrieval["mrr@10"] = mean(1 / r if (r := first_rank(i.expected, o["retrieved"][:10])) else 0.0
-                               for i, o in answerable)
-    retrieval["ndcg@10"] = mean(ndcg_at(i.expected, o["retrieved"], 10) for i, o in answerable)
-    latencies = [o["latency_ms"] for o in outcomes]
+        retrieval[f"recall@{k}"] = mean(recall_at(e, shown, k) for e, shown in ranked)
+    retrieval["mrr@10"] = mean(1 / r if (r := first_rank(e, shown[:10])) else 0.0 for e, shown in ranked)
+    retrieval["ndcg@10"] = mean(ndcg_at(e, shown, 10) for e, shown in ranked)
     return {
         "n": len(items),
         "system": system,
-        "retrieval": {k: round(v, 4) for k, v in retrieval.items()},
+        "retrieval": {k: rounded(v) for k, v in retrieval.items()},
         "abstention": {
-            "accuracy": round(mean(o["abstained"] for _, o in unanswerable), 4),
-            "false_refusal_rate": round(mean(o["abstained"] for i, o in zip(items, outcomes) if i.answerable), 4),
+            "accuracy": rounded(mean(o["abstained"] for _, o in unanswerable)),
+            "false_refusal_rate": rounded(mean(o["abstained"] for i, o in zip(items, outcomes) if i.answerable)),
         },
-        "latency_ms": {"p50": round(statistics.median(latencies), 2) if latencies else 0.0,
-                       "p95": round(percentile(latencies, 0.95), 2)},
+        "latency_ms": latency(o["latency_ms"] for o in outcomes),
         "per_question": [
-            {"id": i.id, "hit@5": bool(i.answerable and (r := first_rank(i.expected, o["retrieved"])) and r <= 5),
+            {"id": i.id, "hit@5": bool(i.answerable and not o["abstained"]
+                                       and (r := first_rank(i.expected, o["retrieved"])) and r <= 5),
+             # The rank is kept for a refused question: the report shows what the refusal hid.
              "rank": first_rank(i.expected, o["retrieved"]) if i.answerable else None,
              "abstained": o["abstained"], "retrieved": o["retrieved"][:10],
              "answerable": i.answerable, "query": o["query"]}
@@ -80,39 +79,49 @@ def score(items: list[GoldItem], outcomes: list[dict], system: str) -> dict:
     }
 
 
-def mean(values) -> float:
+def mean(values) -> float | None:
+    """None when there is nothing to average: an empty set measures nothing."""
     values = [float(v) for v in values]
-    return sum(values) / len(values) if values else 0.0
+    return sum(values) / len(values) if values else None
+
+
+def rounded(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def latency(values) -> dict:
+    """p50 and p95 in ms, rounded once here (reports print them as they are)."""
+    values = list(values)
+    if not values:
+        return {"p50": None, "p95": None}
+    return {"p50": round(statistics.median(values), 1), "p95": round(percentile(values, 0.95), 1)}
 
 
 def answer_scores(items: list[GoldItem], outcomes: list[dict]) -> dict:
-    """Citations vs expected, facts mentioned, verification flags, answer latency."""
+    """Citations vs expected, facts mentioned, verification flags, answer latency. A refused
+    answerable question scores 0 in facts (its refusal message names the topic and the documents,
+    it does not answer); figures with nothing to measure are None."""
     answered = [(i, o) for i, o in zip(items, outcomes) if i.answerable and i.expected]
     precision = mean(cited_share(o["citations"], i.expected) for i, o in answered)
     recall = mean(recall_at(i.expected, o["citations"], len(o["citations"]) or 1) if o["citations"] else 0.0
                   for i, o in answered)
-    facts = [fact_coverage(i.must_mention, o["answer"]) for i, o in zip(items, outcomes)
-             if i.answerable and i.must_mention]
+    facts = [0.0 if o["abstained"] else fact_coverage(i.must_mention, o["answer"])
+             for i, o in zip(items, outcomes) if i.answerable and i.must_mention]
     generated = [o for o in outcomes if o["generated"]]
     sentences = sum(o["sentences"] for o in generated)
+    f1 = None if precision is None else (2 * precision * recall / (precision + recall) if precision + recall else 0.0)
     return {
-        "citations": {"precision": round(precision, 4), "recall": round(recall, 4),
-                      "f1": round(2 * precision * recall / (precision + recall), 4) if precision + recall else 0.0},
-        "facts": {"coverage": round(mean(facts), 4) if facts else None},  # None: no facts in the gold set
+        "citations": {"precision": rounded(precision), "recall": rounded(recall), "f1": rounded(f1)},
+        "facts": {"coverage": rounded(mean(facts))},  # None: no facts in the gold set
+        # None in extractive mode: nothing was generated, so nothing could be unsupported or invented.
         "verification": {"unsupported_rate": round(sum(len(o["unsupported"]) for o in generated) / sentences, 4)
-                         if sentences else 0.0,
-                         "invented_article_numbers": sum(len(o["invented"]) for o in generated),
+                         if sentences else None,
+                         "invented_article_numbers": sum(len(o["invented"]) for o in generated) if generated else None,
                          "generated_answers": len(generated)},
-        "latency_ms": {**score_latency(outcomes)},
+        "latency_ms": {**latency(o["latency_ms"] for o in outcomes),
+                       "first_token_p50": latency(o["first_ms"] for o in outcomes)["p50"],
+                       "total_p50": latency(o["total_ms"] for o in outcomes)["p50"]},
     }
-
-
-def score_latency(outcomes: list[dict]) -> dict:
-    retrieval = [o["latency_ms"] for o in outcomes]
-    return {"p50": round(statistics.median(retrieval), 2) if retrieval else 0.0,
-            "p95": round(percentile(retrieval, 0.95), 2),
-            "first_token_p50": round(statistics.median(o["first_ms"] for o in outcomes), 1) if outcomes else 0.0,
-            "total_p50": round(statistics.median(o["total_ms"] for o in outcomes), 1) if outcomes else 0.0}
 
 
 def cited_share(cited: list[str], expected: list[str]) -> float:

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from assistant.evaluation.gold import GoldItem
 
+REFUSAL_NOTE = ("Une question répondable que l'assistant a refusée compte comme un échec : 0 en recherche "
+                "(hit@k, rappel, MRR, nDCG), même si des passages pertinents ont été trouvés, et 0 en faits "
+                "mentionnés (le message de refus n'est pas évalué comme une réponse).")
+
 
 def markdown_report(results: list[dict], items: list[GoldItem]) -> str:
     """Systems side by side, then each question's outcome per system."""
     systems = [r["system"] for r in results]
-    lines = ["# Évaluation de la recherche", "", f"{results[0]['n']} questions.", "",
+    lines = ["# Évaluation de la recherche", "", f"{results[0]['n']} questions. {REFUSAL_NOTE} "
+             "« n/a » : rien à mesurer (pas de question hors corpus, pas de citation attendue, "
+             "aucune réponse générée en mode extractif).", "",
              "| métrique | " + " | ".join(systems) + " |", "|---|" + "---|" * len(systems)]
     for key in results[0]["retrieval"]:
-        lines.append(f"| {key} | " + " | ".join(f"{r['retrieval'][key]:.3f}" for r in results) + " |")
+        lines.append(f"| {key} | " + " | ".join(figure(r['retrieval'][key]) for r in results) + " |")
     for key in ("accuracy", "false_refusal_rate"):
-        lines.append(f"| abstention {key} | " + " | ".join(f"{r['abstention'][key]:.3f}" for r in results) + " |")
+        lines.append(f"| abstention {key} | " + " | ".join(figure(r['abstention'][key]) for r in results) + " |")
     for key in ("p50", "p95"):
-        lines.append(f"| latence {key} (ms) | " + " | ".join(f"{r['latency_ms'][key]:.1f}" for r in results) + " |")
+        lines.append(f"| latence {key} (ms) | " + " | ".join(milliseconds(r['latency_ms'][key]) for r in results) + " |")
     lines += answer_rows(results)
     lines += ["", "## Par question", "", "| id | attendu | " + " | ".join(systems) + " |",
               "|---|---|" + "---|" * len(systems)]
@@ -48,16 +54,26 @@ def answer_rows(results: list[dict]) -> list[str]:
     if not any("citations" in r for r in results):
         return []
     rows = [("mode de réponse", lambda r: r["mode"]),
-            ("citations précision", lambda r: f"{r['citations']['precision']:.3f}"),
-            ("citations rappel", lambda r: f"{r['citations']['recall']:.3f}"),
-            ("citations F1", lambda r: f"{r['citations']['f1']:.3f}"),
-            ("faits mentionnés", lambda r: "n/a" if r["facts"]["coverage"] is None else f"{r['facts']['coverage']:.3f}"),
-            ("phrases non étayées", lambda r: f"{r['verification']['unsupported_rate']:.3f}"),
-            ("numéros d'article inventés", lambda r: str(r["verification"]["invented_article_numbers"])),
-            ("premier affichage p50 (ms)", lambda r: f"{r['latency_ms']['first_token_p50']:.0f}"),
-            ("réponse complète p50 (ms)", lambda r: f"{r['latency_ms']['total_p50']:.0f}")]
+            ("citations précision", lambda r: figure(r["citations"]["precision"])),
+            ("citations rappel", lambda r: figure(r["citations"]["recall"])),
+            ("citations F1", lambda r: figure(r["citations"]["f1"])),
+            ("faits mentionnés", lambda r: figure(r["facts"]["coverage"])),
+            ("phrases non étayées", lambda r: figure(r["verification"]["unsupported_rate"])),
+            ("numéros d'article inventés", lambda r: figure(r["verification"]["invented_article_numbers"], "d")),
+            ("premier affichage p50 (ms)", lambda r: milliseconds(r["latency_ms"]["first_token_p50"])),
+            ("réponse complète p50 (ms)", lambda r: milliseconds(r["latency_ms"]["total_p50"]))]
     return [f"| {name} | " + " | ".join(cell(r) if "citations" in r else "" for r in results) + " |"
             for name, cell in rows]
+
+
+def figure(value, spec: str = ".3f") -> str:
+    """« n/a » for a figure that measured nothing (None in the JSON), never a zero."""
+    return "n/a" if value is None else format(value, spec)
+
+
+def milliseconds(value) -> str:
+    """As rounded in the JSON (once, by the metrics), not rounded again."""
+    return "n/a" if value is None else str(value)
 
 
 def outcome_cell(question: dict) -> str:

@@ -85,22 +85,63 @@ def test_score_by_hand():
     result = score(items, outcomes, "hybrid")
     assert result["n"] == 3 and result["system"] == "hybrid"
     retrieval = result["retrieval"]
-    assert retrieval["hit@1"] == 0.5  # q2 only
-    assert retrieval["hit@5"] == 1.0
-    assert retrieval["hit@10"] == 1.0
-    assert retrieval["recall@5"] == 0.75  # (1 + 1/2) / 2
-    assert retrieval["recall@10"] == 0.75
-    assert retrieval["mrr@10"] == pytest.approx(round((1 / 3 + 1) / 2, 4))
+    # q2 was refused: a miss everywhere, although "b" was retrieved at rank 1.
+    assert retrieval["hit@1"] == 0.0
+    assert retrieval["hit@5"] == 0.5
+    assert retrieval["hit@10"] == 0.5
+    assert retrieval["recall@5"] == 0.5  # (1 + 0) / 2
+    assert retrieval["recall@10"] == 0.5
+    assert retrieval["mrr@10"] == pytest.approx(round((1 / 3 + 0) / 2, 4))
     ndcg_q1 = (1 / math.log2(4)) / 1
-    ndcg_q2 = 1 / (1 + 1 / math.log2(3))
-    assert retrieval["ndcg@10"] == pytest.approx(round((ndcg_q1 + ndcg_q2) / 2, 4))
+    assert retrieval["ndcg@10"] == pytest.approx(round((ndcg_q1 + 0) / 2, 4))
     assert result["abstention"] == {"accuracy": 1.0, "false_refusal_rate": 0.5}
     assert result["latency_ms"] == {"p50": 20.0, "p95": 30.0}
     per = {q["id"]: q for q in result["per_question"]}
     assert per["q1"]["rank"] == 3 and per["q1"]["hit@5"] is True and per["q1"]["abstained"] is False
-    assert per["q2"]["rank"] == 1 and per["q2"]["abstained"] is True
+    # The rank stays visible (what the refusal hid); the hit does not count.
+    assert per["q2"]["rank"] == 1 and per["q2"]["abstained"] is True and per["q2"]["hit@5"] is False
     assert per["q3"]["rank"] is None and per["q3"]["hit@5"] is False and per["q3"]["abstained"] is True
     assert per["q1"]["retrieved"] == ["x:1", "y:1", "a:1", "z:1"]
+
+
+@pytest.mark.unit
+def test_score_counts_the_same_passages_when_the_question_is_answered():
+    items, outcomes = fake_items()
+    outcomes[1]["abstained"] = False
+    retrieval = score(items, outcomes, "hybrid")["retrieval"]
+    assert retrieval["hit@1"] == 0.5 and retrieval["hit@5"] == 1.0 and retrieval["recall@5"] == 0.75
+    assert retrieval["mrr@10"] == pytest.approx(round((1 / 3 + 1) / 2, 4))
+    ndcg_q2 = 1 / (1 + 1 / math.log2(3))
+    assert retrieval["ndcg@10"] == pytest.approx(round(((1 / math.log2(4)) + ndcg_q2) / 2, 4))
+
+
+@pytest.mark.unit
+def test_score_leaves_unmeasured_figures_empty():
+    items, outcomes = fake_items()
+    answerable_only = score(items[:2], outcomes[:2], "hybrid")
+    assert answerable_only["abstention"] == {"accuracy": None, "false_refusal_rate": 0.5}
+    assert answerable_only["retrieval"]["hit@5"] == 0.5
+    # Out-of-corpus questions and an answerable one without expected citations (as in hors-sujet).
+    no_citations = [items[2], GoldItem("q4", "dans le sujet", [], [], [], True)]
+    result = score(no_citations, [outcomes[2], {**outcomes[0], "abstained": False}], "hybrid")
+    assert set(result["retrieval"].values()) == {None}
+    assert result["abstention"] == {"accuracy": 1.0, "false_refusal_rate": 0.0}
+    only_unanswerable = score(items[2:], outcomes[2:], "hybrid")["abstention"]
+    assert only_unanswerable == {"accuracy": 1.0, "false_refusal_rate": None}
+    empty = score([], [], "hybrid")
+    assert empty["latency_ms"] == {"p50": None, "p95": None}
+
+
+@pytest.mark.unit
+def test_latency_is_rounded_once():
+    items, outcomes = fake_items()
+    for outcome, ms in zip(outcomes, (12.2501, 12.2501, 99.96)):
+        outcome["latency_ms"] = ms
+    result = score(items, outcomes, "hybrid")
+    # 12.2501 → 12.3; rounded twice (to 12.25, then to one decimal) it would read 12.2.
+    assert result["latency_ms"] == {"p50": 12.3, "p95": 100.0}
+    report = markdown_report([result], items)
+    assert "| latence p50 (ms) | 12.3 |" in report and "| latence p95 (ms) | 100.0 |" in report
 
 
 @pytest.mark.unit
@@ -178,7 +219,8 @@ def test_markdown_report():
     assert "| métrique | hybrid | bm25 |" in report
     for item in items:
         assert f"| {item.id} |" in report
-    assert "| hit@5 | 1.000 | 1.000 |" in report
+    assert "| hit@5 | 0.500 | 0.500 |" in report
+    assert "refusée compte comme un échec" in report  # the reader is told how refusals count
     assert "rang 3" in report and "abstention ✔" in report and "(abstention ✘)" in report
     assert "(hors corpus : s'abstenir)" in report
 
@@ -188,12 +230,23 @@ def test_markdown_report():
 @pytest.mark.integration
 def test_eval_command(tmp_path, monkeypatch, capsys, small_index):
     use_small_index(monkeypatch, small_index)
+    from assistant.evaluation import runner
+
+    remembered, searcher = [], runner.searcher
+
+    def spying_searcher(assistant, system):  # how many question vectors each system starts with
+        remembered.append({name: len(model._asked) for name, model in assistant.embeddings.items()})
+        return searcher(assistant, system)
+
+    monkeypatch.setattr(runner, "searcher", spying_searcher)
     gold = write_gold(tmp_path / "gold.jsonl")
     out, report = tmp_path / "out" / "eval.json", tmp_path / "out" / "eval.md"
     code = main(["eval", "--gold", str(gold), "--system", "hybrid", "--system", "bm25",
                  "--json", str(out), "--report", str(report)])
     stdout, stderr = capsys.readouterr()
     assert code == 0, stdout + stderr
+    # bm25 embeds its questions again (for the scope check), as hybrid did: same latency footing.
+    assert len(remembered) == 2 and all(count == 0 for sizes in remembered for count in sizes.values())
     assert "hybrid : hit@5" in stdout and "bm25 : hit@5" in stdout
 
     result = json.loads(out.read_text(encoding="utf-8"))
@@ -243,7 +296,10 @@ def test_eval_command_in_extractive_answer_mode(tmp_path, monkeypatch, capsys, s
     facts = result["facts"]["coverage"]
     assert (facts is None) == (not any(line.get("answer_must_mention") for line in GOLD_LINES))
     assert facts is None or 0.0 <= facts <= 1.0
-    assert result["verification"]["invented_article_numbers"] == 0  # verbatim quotes invent nothing
+    # Nothing was generated: nothing was checked, so neither figure is a zero.
+    assert result["verification"] == {"unsupported_rate": None, "invented_article_numbers": None,
+                                      "generated_answers": 0}
+    assert "phrases non étayées n/a, numéros inventés n/a" in stdout
     assert {"first_token_p50", "total_p50", "p50", "p95"} <= set(result["latency_ms"])
     per = {q["id"]: q for q in result["per_question"]}
     assert UNIT_458TER in per["t-1"]["citations"] and per["t-4"]["citations"] == []
@@ -295,3 +351,64 @@ def test_answer_without_citations_scores_zero_precision():
     scores = answer_scores(items, [_outcome([], "texte")])
     assert scores["citations"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
     assert scores["facts"]["coverage"] is None  # no fact to look for: not a zero
+
+
+@pytest.mark.unit
+def test_answer_scores_refusal_and_unmeasured():
+    from assistant.evaluation.metrics import answer_scores
+
+    items = [GoldItem("a", "q", [], ["code-penal-1867:art-458"], [["secret professionnel"]], True)]
+    refusal = {**_outcome([], "Je ne trouve pas de réponse sur le secret professionnel dans les documents."),
+               "abstained": True}
+    scores = answer_scores(items, [refusal])
+    assert scores["facts"]["coverage"] == 0.0  # the refusal names the topic: it still answers nothing
+    assert scores["facts"]["coverage"] != answer_scores(items, [{**refusal, "abstained": False}])["facts"]["coverage"]
+    # Extractive mode: nothing generated, so no unsupported sentence or invented number was measured.
+    assert scores["verification"] == {"unsupported_rate": None, "invented_article_numbers": None,
+                                      "generated_answers": 0}
+    # Only out-of-corpus questions: no citation was expected.
+    unanswerable = [GoldItem("b", "q", [], [], [], False)]
+    empty = answer_scores(unanswerable, [{**refusal, "abstained": True}])
+    assert empty["citations"] == {"precision": None, "recall": None, "f1": None}
+    assert empty["facts"]["coverage"] is None
+
+
+@pytest.mark.unit
+def test_report_and_summaries_print_na():
+    from assistant.cli.eval import answer_summary, retrieval_summary
+    from assistant.evaluation.metrics import answer_scores
+
+    items, outcomes = fake_items()
+    result = score(items[2:], outcomes[2:], "hybrid")
+    result.update(mode="extractive", **answer_scores(items[2:], [
+        {**outcomes[2], "first_ms": 5.0, "total_ms": 6.0, "citations": [], "answer": "", "generated": False,
+         "unsupported": [], "invented": [], "sentences": 0}]))
+    result["per_question"][0].update(answer="", citations=[], unsupported=[], invented=[])
+    assert retrieval_summary(result) == ("hybrid : hit@5 n/a, recall@10 n/a, mrr@10 n/a, abstention 1.000, "
+                                         "refus à tort n/a, p50 20.0 ms")
+    assert "citations P n/a R n/a F1 n/a, faits n/a, phrases non étayées n/a, numéros inventés n/a" \
+        in answer_summary(result)
+    report = markdown_report([result], items[2:])
+    assert "| hit@5 | n/a |" in report and "| abstention false_refusal_rate | n/a |" in report
+    assert "| phrases non étayées | n/a |" in report and "| numéros d'article inventés | n/a |" in report
+    assert "0.000" not in report
+
+
+@pytest.mark.unit
+def test_forget_questions_embeds_again():
+    from assistant.models.embeddings import LocalEmbedding
+
+    class Counting(LocalEmbedding):
+        calls: int = 0
+
+        def _queries(self, texts):
+            self.calls += len(texts)
+            return [[1.0, 0.0] for _ in texts]
+
+    model = Counting(model_name="counting")
+    model.get_query_embeddings(["a", "b"])
+    model.get_query_embeddings(["a"])
+    assert model.calls == 2  # "a" came from memory
+    model.forget_questions()
+    model.get_query_embeddings(["a"])
+    assert model.calls == 3
