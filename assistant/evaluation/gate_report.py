@@ -123,8 +123,9 @@ def comparison_lines(comparison: SetComparison, baseline_date: str | None) -> li
         before = comparison.before.get(metric) if comparison.before else None
         tolerance = TOLERANCE.get(metric)
         bound = "" if tolerance is None else (f"+{tolerance:.2f}" if metric in LOWER_IS_BETTER else f"-{tolerance:.2f}")
-        if value is None:  # e.g. abstention on a set without out-of-corpus questions
-            lines.append(f"  {metric:<14}{'n/a':>10}{'n/a':>10}")
+        if value is None:  # not measured (e.g. abstention on a set without out-of-corpus questions): no regression
+            shown = "n/a" if before is None else f"{before:.3f}"
+            lines.append(f"  {metric:<14}{shown:>10}{'n/a':>10}")
             continue
         if before is None:
             lines.append(f"  {metric:<14}{'–':>10}{value:>10.3f}{'':>9}  {bound}")
@@ -148,7 +149,8 @@ def summary(result: dict) -> dict:
 
 
 def metric_values(result: dict) -> dict:
-    """Metrics by name; None for those without questions to measure (no out-of-corpus question…)."""
+    """Metrics by name; None for those without questions to measure (no out-of-corpus question…).
+    The eval JSON already says None there; eval JSON written before it did said 0.0, hence the check."""
     questions = result["per_question"]
     has = {"retrieval": any(q["answerable"] for q in questions),
            "abstention": not questions or not all(q["answerable"] for q in questions)}

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation.gate_report import SetComparison, TOLERANCE, compare, outcome_change, summary
+from assistant.evaluation.gate_report import (SetComparison, TOLERANCE, changelog_cell, comparison_lines, compare,
+                                              outcome_change, summary)
 from tests.conftest import run_cli
 
 pytest.register_assert_rewrite("tests.helpers.retrieval_fixtures")
@@ -198,6 +199,15 @@ def test_tolerances_are_applied_per_metric():
     bsard = compare({"gold": {"g": summary(_result(questions=answerable_only))}},
                     {"g": _result(accuracy=0.0, questions=answerable_only)}, {})[0]
     assert bsard.after["abstention"] is None and bsard.drop("abstention") is None and bsard.failures() == []
+    # The eval says null for what it did not measure: not a regression from a measured baseline, shown as n/a.
+    unmeasured = _result(accuracy=None, refusals=None)
+    unmeasured["retrieval"] = dict.fromkeys(unmeasured["retrieval"])
+    gone = compare(before, {"g": unmeasured}, {})[0]
+    assert gone.failures() == [] and {gone.drop(m) for m in TOLERANCE} == {None}
+    lines = comparison_lines(gone, None)
+    assert any(line.split() == ["hit@5", "1.000", "n/a"] for line in lines)
+    assert any(line.split() == ["refus", "à", "tort", "0.000", "n/a"] for line in lines)
+    assert changelog_cell(gone, "hit@5") == "n/a"
 
 
 @pytest.mark.unit
