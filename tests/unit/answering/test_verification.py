@@ -111,3 +111,50 @@ def test_citation_parsing():
 def test_saying_what_the_extracts_do_not_cover_is_not_a_claim(verifier):
     checked = verifier.check("Les extraits ne précisent pas la durée de conservation du dossier.", EXTRACTS)
     assert checked.sentences == () and not checked.warnings()
+
+
+def test_a_cited_extract_needs_less_support_than_an_uncited_sentence(verifier):
+    # About 0.65 of the sentence comes from extract 2: enough when the model cited it (0.6),
+    # not enough for verification to attribute it on its own (0.75).
+    said = "Les médecins qui révèlent des secrets sont punis d'emprisonnement et d'amende"
+    [cited] = verifier.check(f"{said} [2].", EXTRACTS).sentences
+    assert cited.supported and 0.6 <= cited.support < 0.75
+    [uncited] = verifier.check(f"{said}.", EXTRACTS).sentences
+    assert not uncited.supported and not uncited.attributed and uncited.citations == ()
+
+
+def test_a_sentence_citing_two_extracts_is_judged_on_the_better_one(verifier):
+    [sentence] = verifier.check("Les médecins qui révèlent des secrets sont punis [1, 2].", EXTRACTS).sentences
+    assert sentence.citations == (1, 2) and sentence.supported
+
+
+def test_a_rare_word_the_extract_does_not_say_outweighs_common_words_it_says():
+    texts = ["Le gardien ouvre la porte.", "Le gardien ferme la porte le soir.", "Le gardien lave la porte.",
+             "Le facteur passe."]
+    verifier = Verifier(texts=texts)
+    extracts = [Extract(1, "test:a", "Texte A", texts[0], texts[0])]
+    # « gardien » and « porte » (in 3 texts of 4) are said; « facteur » (in 1) and « zèbre » (in
+    # none: weighs most) are not: two words of three do not make the sentence supported.
+    for unsaid in ("facteur", "zèbre"):
+        [sentence] = verifier.check(f"Le gardien de la porte est un {unsaid} [1].", extracts).sentences
+        assert not sentence.supported, (unsaid, sentence.support)
+    [sentence] = verifier.check("Le gardien ouvre la porte le soir [1].", extracts).sentences
+    assert sentence.supported
+
+
+def test_headings_of_the_answer_are_not_sentences(verifier):
+    checked = verifier.check("# Réponse\nLes médecins qui révèlent des secrets sont punis [2].", EXTRACTS)
+    assert [s.text for s in checked.sentences] == ["Les médecins qui révèlent des secrets sont punis [2]."]
+
+
+def test_a_very_long_range_shows_only_its_ends():
+    extracts = [Extract(1, "loi-x:art-9", "Loi X, art. 9", "Les articles 1er à 500 sont abrogés.",
+                        "Les articles 1er à 500 sont abrogés.")]
+    assert invented_numbers("Les articles 1, 500 et 250 sont abrogés [1].", extracts) == ["250"]
+
+
+def test_the_unit_id_alone_shows_its_article_and_each_invented_number_is_listed_once():
+    # Neither label nor text says « 458ter »: the unit id does.
+    extracts = [Extract(1, "code-penal-1867:art-458ter", "Code pénal", TEXT_458, TEXT_458)]
+    answer = "L'article 458ter le permet [1]. L'article 29 aussi, et encore l'article 29 [1]."
+    assert invented_numbers(answer, extracts) == ["29"]
