@@ -66,6 +66,13 @@ def test_a_unit_cited_by_a_top_hit_moves_up_right_below_it(hybrid, small_corpus,
     assert plain.unit_ids.index(UNIT_458BIS) > citing + 1, plain.unit_ids
 
 
+def test_every_list_is_searched_with_the_frame_and_the_legal_words(hybrid):
+    # The retrievers are told what every question is about (« secret professionnel ») and get
+    # the lexicon's legal words.
+    for name in [*hybrid.embeddings, "bm25"]:
+        assert hybrid._query_for(name, "un gamin", "un gamin mineur") == "secret professionnel un gamin mineur", name
+
+
 def hits(*spec):
     """hits(("A", 1.0, "both"), …) → Hit list; a unit's chunk is its position in the list."""
     return [Hit(unit, score, chunk, via) for chunk, (unit, score, via) in enumerate(spec)]
@@ -159,6 +166,16 @@ def test_normal_question_is_answered(hybrid, question):
     retrieval = hybrid.retrieve(question, 10)
     assert not retrieval.abstained, retrieval.signal
     assert retrieval.signal["missing"] == "" and retrieval.signal["injection"] is False
+
+
+def test_a_question_far_from_every_passage_abstains_without_the_scope_examples(small_corpus, live_index,
+                                                                             embeddings):
+    # The scope check (scope.yaml) off: the distance of the question as asked still refuses it.
+    retriever = Retriever(small_corpus, live_index, embeddings, settings=RetrievalSettings(scope_margin=None))
+    retrieval = retriever.retrieve("Qui a gagné le Tour de France 1998 ?", 10)
+    assert retrieval.abstained
+    assert retrieval.signal["as_asked"] < RetrievalSettings().min_similarity["use"]
+    assert "scope_topic" not in retrieval.signal and retrieval.signal["missing"] == ""
 
 
 def test_empty_question_abstains(hybrid):
