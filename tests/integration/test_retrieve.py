@@ -156,6 +156,10 @@ def test_article_present_in_the_corpus_is_not_missing(small_corpus):
     assert missing_article("Que dit l'article 458ter du Code pénal ?", small_corpus) == ""
     assert missing_article("Que dit l'article 2 de la loi organique des CPAS ?", small_corpus) == ""
     assert missing_article("Que dit l'article 1er de la loi organique des CPAS ?", small_corpus) == ""
+    # A shortened name (« la loi organique ») is the start of a known one: that act, not an unknown one.
+    assert missing_article("Que dit l'article 2 de la loi organique ?", small_corpus) == ""
+    assert missing_article("Que dit l'article 50 de la loi organique ?", small_corpus) \
+        == "article 50 (Loi organique des CPAS)"
 
 
 @pytest.mark.parametrize("question", [
@@ -176,6 +180,21 @@ def test_a_question_far_from_every_passage_abstains_without_the_scope_examples(s
     assert retrieval.abstained
     assert retrieval.signal["as_asked"] < RetrievalSettings().min_similarity["use"]
     assert "scope_topic" not in retrieval.signal and retrieval.signal["missing"] == ""
+
+
+def test_strong_lexical_support_overrules_the_distance(small_corpus, live_index, embeddings):
+    # Every question made « too far » (bar at 0.99): the one whose words BM25 finds strongly
+    # (above strong_bm25) is still answered, and refused once that bar is out of reach.
+    question = "Art. 458bis : procureur du Roi, mineur, danger grave et imminent ?"
+    far = {"use": 0.99, "main": 0.99}
+
+    def retrieve(strong_bm25):
+        settings = RetrievalSettings(scope_margin=None, min_similarity=far, strong_bm25=strong_bm25)
+        return Retriever(small_corpus, live_index, embeddings, settings=settings).retrieve(question, 10)
+
+    lexical = retrieve(RetrievalSettings().strong_bm25)
+    assert lexical.signal["bm25"] >= RetrievalSettings().strong_bm25 and not lexical.abstained
+    assert retrieve(1000.0).abstained
 
 
 def test_empty_question_abstains(hybrid):
