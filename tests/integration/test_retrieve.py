@@ -73,6 +73,17 @@ def test_every_list_is_searched_with_the_frame_and_the_legal_words(hybrid):
         assert hybrid._query_for(name, "un gamin", "un gamin mineur") == "secret professionnel un gamin mineur", name
 
 
+def test_a_unit_still_indexed_but_gone_from_the_corpus_is_never_returned(hybrid, small_corpus, live_index,
+                                                                        embeddings):
+    # As after an update refused by `corpus update`: the index still has 458, the corpus not.
+    assert UNIT_458 in hybrid.retrieve(QUESTION_458TER, 10).unit_ids
+    retriever = Retriever(small_corpus, live_index, embeddings)
+    retriever.references = {unit: [r for r in refs if r != UNIT_458]
+                            for unit, refs in retriever.references.items() if unit != UNIT_458}
+    ids = retriever.retrieve(QUESTION_458TER, 10).unit_ids
+    assert UNIT_458 not in ids and UNIT_458TER in ids
+
+
 def hits(*spec):
     """hits(("A", 1.0, "both"), …) → Hit list; a unit's chunk is its position in the list."""
     return [Hit(unit, score, chunk, via) for chunk, (unit, score, via) in enumerate(spec)]
