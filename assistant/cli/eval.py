@@ -43,9 +43,8 @@ def eval_command(args, settings: Settings) -> int:
     results = []
     for system in args.system or ["hybrid"]:
         # Each system embeds its questions itself: with the vectors of the previous system's
-        # run still in memory, its latency would leave the embedding out. (A stand-in assistant
-        # without models, as in the CLI tests, has nothing to forget.)
-        for embedding in getattr(assistant, "embeddings", {}).values():
+        # run still in memory, its latency would leave the embedding out.
+        for embedding in assistant.embeddings.values():
             embedding.forget_questions()
         if args.mode and system == "hybrid":
             results.append(evaluate.AnswerEvaluator(assistant, args.mode).run(items))

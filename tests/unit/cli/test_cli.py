@@ -233,7 +233,7 @@ def test_eval_says_in_one_line_when_the_index_is_replaced_during_the_run(capsys,
     def retrieve(query, k):
         raise IndexUnavailable(message)
 
-    assistant = SimpleNamespace(retriever=SimpleNamespace(system="hybrid", retrieve=retrieve))
+    assistant = SimpleNamespace(retriever=SimpleNamespace(system="hybrid", retrieve=retrieve), embeddings={})
     monkeypatch.setattr("assistant.cli.common.make_assistant", lambda *args: assistant)
     gold = tmp_path / "gold.jsonl"
     gold.write_text(json.dumps({"id": "g-1", "question": "Le secret professionnel s'applique-t-il au CPAS ?",

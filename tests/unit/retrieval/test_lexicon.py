@@ -10,7 +10,7 @@ pytestmark = pytest.mark.unit
 
 
 def test_everyday_words_bring_the_legal_wording():
-    terms = legal_terms("Je peux prévenir le parquet ? Son fils a 8 ans.")
+    terms = legal_terms("Prévenir le parquet pour un enfant ?")
     assert "informer le procureur du Roi" in terms
     assert "mineur" in terms
 
