@@ -8,7 +8,7 @@ Usage:
 
 Each conversation is what a browser does (connect with its own session id, wait for the
 conversation to start, send a message, read the streamed answer): two turns, a question of
-eval/gold/dans-le-sujet.jsonl followed by a unique marker (« dossier zq007k »), then a
+workshop/starters.yaml followed by a unique marker (« dossier zq007k »), then a
 follow-up (« Et pour un conseiller du CPAS ? »). The follow-up's answer shows the question as
 understood, which repeats the first one with its marker: every conversation must see its own
 marker and nobody else's. In generative mode the first turn asks the model for a draft (one
@@ -43,8 +43,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
-QUESTIONS = ROOT / "eval" / "gold" / "dans-le-sujet.jsonl"
+# The workshop starters: what a room of participants asks first (an eval set would tie the load
+# figures to which of its questions the assistant happens to refuse).
+QUESTIONS = ROOT / "workshop" / "starters.yaml"
 FOLLOW_UPS = ["Et pour un conseiller du CPAS ?", "Et si la personne est mineure ?", "Et en cas de danger grave ?",
               "Et pour le président du CPAS ?", "Et si le juge me convoque ?"]
 ERROR_SIGNS = ("Une erreur inattendue est survenue", "L'assistant n'a pas pu démarrer",
@@ -318,8 +322,7 @@ def _draft_written(text: str) -> bool:
 # -- the load --------------------------------------------------------------------------------------
 
 def load_questions() -> list[str]:
-    lines = QUESTIONS.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line)["question"] for line in lines if line.strip()]
+    return [entry["question"] for entry in yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))]
 
 
 async def run_load(urls: list[str], users: int, mode: str = "extractive", deadline: float = 600,
