@@ -55,10 +55,6 @@ def check_k(k) -> int:
 MODES = ("extractive", "generative")
 
 
-def default_mode(settings: Settings | None = None) -> str:
-    """`ASSISTANT_ANSWER_MODE`; extractive unless generative meets the fidelity bar (eval/README.md)."""
-    return (settings or current_settings()).answer_mode
-
 
 class Assistant:
     """`ask(question, history)` → Reply. Builds the index first if it is missing."""

@@ -25,7 +25,7 @@ def ask_command(args, settings: Settings) -> int:
 
     # Checked before minutes of loading: a bad question is refused at once (exit code 2).
     question, k = engine.clean_question(args.question), engine.check_k(args.k)
-    mode = args.mode or engine.default_mode(settings)
+    mode = args.mode or settings.answer_mode  # ASSISTANT_ANSWER_MODE: extractive unless told
     assistant = common.make_assistant(settings)
     reply = assistant.prepare(question, k=k)
     draft_stream = assistant.stream_draft(reply) if mode == "generative" else None

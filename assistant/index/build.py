@@ -16,7 +16,7 @@ from assistant.corpus.model import Corpus
 from assistant.errors import IndexUnavailable
 from assistant.index.chunks import Chunk, chunk_corpus
 from assistant.index.pointer import read_pointer, write_pointer
-from assistant.index.locks import exclusive_build, versions_in_use
+from assistant.index.locks import exclusive_build, say, versions_in_use
 from assistant.index.store import COLLECTION_PREFIX, ChromaStore, collection_name
 from assistant.text import FrenchAnalyzer
 
@@ -50,7 +50,7 @@ class IndexBuilder:
     """
 
     def __init__(self, index_dir: Path, embeddings: dict, progress: bool = True, chroma_url: str | None = None,
-                 notify: Callable[[str], None] | None = None):
+                 notify: Callable[[str], None] = say):
         self.index_dir = index_dir
         self.embeddings = embeddings
         self.progress = progress
@@ -65,7 +65,7 @@ class IndexBuilder:
         (a candidate: `publish` or `discard` it after checking it). One build at a time per
         index folder: a second process waits, then finds the index up to date."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        with exclusive_build(self.index_dir, **({"notify": self.notify} if self.notify else {})):
+        with exclusive_build(self.index_dir, self.notify):
             return self._build(corpus, force, switch)
 
     def _build(self, corpus: Corpus, force: bool, switch: bool) -> BuildReport:

@@ -21,9 +21,6 @@ from assistant.errors import IndexUnavailable
 
 BUILD_WAIT = 1800.0  # seconds: a full build takes about 2 minutes; a holder stuck longer is not waited for
 
-# One lock object per file in a process: filelock counts re-entries per object (a build that
-# publishes takes the build lock twice), and flock would block a second object of this process.
-_LOCKS: dict[Path, filelock.FileLock] = {}
 
 
 class IndexBusy(IndexUnavailable):
@@ -31,19 +28,18 @@ class IndexBusy(IndexUnavailable):
 
 
 def _lock(path: Path) -> filelock.FileLock:
-    path = path.resolve()
-    if path not in _LOCKS:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _LOCKS[path] = filelock.FileLock(path, thread_local=False)
-    return _LOCKS[path]
+    """One lock object per file in a process (filelock's singleton): it counts re-entries (a build
+    that publishes takes the build lock twice), where a second object's flock would block."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return filelock.FileLock(path.resolve(), thread_local=False, is_singleton=True)
 
 
-def _say(text: str) -> None:
+def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
 @contextmanager
-def exclusive_build(index_dir: Path, notify: Callable[[str], None] = _say) -> Iterator[None]:
+def exclusive_build(index_dir: Path, notify: Callable[[str], None] = say) -> Iterator[None]:
     """Hold the build lock of `index_dir`; if another process builds, say so and wait for it."""
     lock = _lock(index_dir / "build.lock")
     try:

@@ -26,7 +26,7 @@ from assistant.web import views as ui
 from assistant.config import settings
 from assistant.models.threads import ANSWERING, configure_threads
 from assistant.errors import AssistantError, InvalidQuestion
-from assistant.pipeline import clean_question, default_mode
+from assistant.pipeline import clean_question
 
 log = logging.getLogger("assistant.answering.followup")
 SETTINGS = settings()
@@ -140,8 +140,8 @@ async def starters(user=None, language=None):
 async def start():
     for key in ("history", "exchanges"):
         cl.user_session.set(key, [])
-    cl.user_session.set("mode", default_mode())
-    await send_settings(default_mode())
+    cl.user_session.set("mode", SETTINGS.answer_mode)
+    await send_settings(SETTINGS.answer_mode)
     if not SHARED.loaded:  # started without `assistant chat`: load while the user types
         asyncio.get_running_loop().run_in_executor(None, SHARED.get)
 
@@ -176,7 +176,7 @@ async def settings_update(values: dict):
 
 def current_mode() -> str:
     mode = cl.user_session.get("mode")
-    return mode if mode in ui.MODE_LABELS else default_mode()
+    return mode if mode in ui.MODE_LABELS else SETTINGS.answer_mode
 
 
 # -- answering ----------------------------------------------------------------------------------
