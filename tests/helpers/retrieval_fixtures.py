@@ -152,6 +152,13 @@ def retriever_factory(small_corpus, live_index, embeddings):
     return make
 
 
+def copy_index(small_index: SmallIndex, root: Path) -> Settings:
+    """A writable copy of the small corpus and its index (the session's own stay read-only)."""
+    shutil.copytree(small_index.corpus_dir, root / "corpus")
+    shutil.copytree(small_index.index_dir, root / "index")
+    return Settings(home=root / "home", corpus_dir=root / "corpus", index_dir=root / "index")
+
+
 def use_small_index(monkeypatch, small_index: SmallIndex, index_dir: Path | None = None) -> None:
     """Point the CLI (ASSISTANT_* variables) at the session's small corpus and index."""
     monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(small_index.corpus_dir))

@@ -34,19 +34,12 @@ from tests.conftest import run_cli
 from tests.helpers.sse import ChatCompletionStream, serving
 
 pytest.register_assert_rewrite("tests.helpers.retrieval_fixtures")
-from tests.helpers.retrieval_fixtures import QUESTION_458TER, UNIT_458TER, use_small_index  # noqa: E402
+from tests.helpers.retrieval_fixtures import QUESTION_458TER, UNIT_458TER, copy_index, use_small_index  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
 MARKER = "zythogalactique"
 ADDED = f"Phrase ajoutée pour vérifier la reprise après interruption, {MARKER}."
-
-
-def copy_index(small_index, root: Path) -> Settings:
-    """A writable copy of the small corpus and its index."""
-    shutil.copytree(small_index.corpus_dir, root / "corpus")
-    shutil.copytree(small_index.index_dir, root / "index")
-    return Settings(home=root / "home", corpus_dir=root / "corpus", index_dir=root / "index")
 
 
 def point_at(monkeypatch, settings_: Settings) -> None:

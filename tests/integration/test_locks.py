@@ -4,7 +4,6 @@ two corpus updates at once."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -15,14 +14,14 @@ import pytest
 
 from assistant import pipeline
 from assistant.cli.main import main
-from assistant.config import REPO_ROOT, Settings
+from assistant.config import REPO_ROOT
 from assistant.errors import IndexUnavailable
 from assistant.index.live import LiveIndex
 from assistant.index.locks import IndexBusy, exclusive_build, exclusive_update, versions_in_use
 from assistant.index.pointer import read_pointer
 
 pytest.register_assert_rewrite("tests.helpers.retrieval_fixtures")
-from tests.helpers.retrieval_fixtures import QUESTION_458TER, UNIT_458TER, use_small_index  # noqa: E402
+from tests.helpers.retrieval_fixtures import QUESTION_458TER, UNIT_458TER, copy_index, use_small_index  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -83,19 +82,11 @@ def test_two_first_starts_racing_build_once_and_both_answer(tmp_path, small_inde
     assert len(versions(index_dir)) == 1 and read_pointer(index_dir)["version"] == versions(index_dir)[0]
 
 
-def copy_small(small_index, root: Path) -> Settings:
-    corpus_dir, index_dir = root / "corpus", root / "index"
-    shutil.copytree(small_index.corpus_dir, corpus_dir)
-    shutil.copytree(small_index.index_dir, index_dir)
-    (root / "home").mkdir(exist_ok=True)
-    return Settings(home=root / "home", corpus_dir=corpus_dir, index_dir=index_dir)
-
-
 def test_a_reader_keeps_its_version_through_a_publication(tmp_path, small_index, embeddings, monkeypatch):
     """A process reading version A while a build publishes B goes on reading A, whole; A is removed
     by the next build once nobody reads it."""
     monkeypatch.delenv("ASSISTANT_CHROMA_URL", raising=False)
-    settings = copy_small(small_index, tmp_path)
+    settings = copy_index(small_index, tmp_path)
     reader = LiveIndex(settings.index_dir)
     old = reader.pointer["version"]
     change_459(settings.corpus_dir)
@@ -114,7 +105,7 @@ def test_a_reader_keeps_its_version_through_a_publication(tmp_path, small_index,
 
 def test_eval_during_a_publication_finishes_on_one_version_and_says_which(tmp_path, small_index, embeddings,
                                                                           monkeypatch, capsys):
-    settings = copy_small(small_index, tmp_path)
+    settings = copy_index(small_index, tmp_path)
     use_small_index(monkeypatch, small_index, settings.index_dir)
     monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(settings.corpus_dir))
     monkeypatch.setattr("assistant.models.embeddings.make_embeddings", lambda *args, **kwargs: embeddings)
@@ -146,7 +137,7 @@ def test_eval_during_a_publication_finishes_on_one_version_and_says_which(tmp_pa
 
 
 def test_a_second_corpus_update_is_refused_in_french(tmp_path, small_index, monkeypatch, capsys):
-    settings = copy_small(small_index, tmp_path)
+    settings = copy_index(small_index, tmp_path)
     use_small_index(monkeypatch, small_index, settings.index_dir)
     other = filelock.FileLock(settings.index_dir / "update.lock", thread_local=False)  # another process's
     other.acquire()
