@@ -21,6 +21,7 @@ class GoldItem:
     expected: list[str]
     must_mention: list
     answerable: bool
+    family: str = ""  # the kind of situation, for the per-family miss table
 
 
 def load_gold(paths: list[Path]) -> list[GoldItem]:
@@ -40,7 +41,7 @@ def load_gold(paths: list[Path]) -> list[GoldItem]:
                 raw = json.loads(line)
                 items.append(GoldItem(raw["id"], raw["question"], raw.get("history") or [],
                                       raw.get("expected_citations") or [], raw.get("answer_must_mention") or [],
-                                      bool(raw.get("answerable", True))))
+                                      bool(raw.get("answerable", True)), str(raw.get("family") or "")))
             except (json.JSONDecodeError, KeyError, TypeError) as error:
                 raise GoldError(f"{path}:{number}: ligne invalide ({error.__class__.__name__})") from None
             try:  # the assistant would refuse it: say so here, with the line
