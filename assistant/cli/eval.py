@@ -17,7 +17,8 @@ def add_commands(subparsers) -> None:
     evaluation = subparsers.add_parser("eval", help="évaluer la recherche sur des jeux de questions")
     # --gold is checked by eval_command: required here, it would also be demanded by `eval export-feedback`.
     evaluation.add_argument("--gold", type=Path, action="append")
-    evaluation.add_argument("--system", action="append", choices=["hybrid", "bm25", "dense", "naive"])
+    evaluation.add_argument("--system", action="append", choices=["hybrid", "bm25", "dense", "naive", "constant"],
+                            help="système évalué (plusieurs possibles) ; « constant » : les dix unités que le système par défaut renvoie le plus souvent sur ce jeu, pour toute question")
     evaluation.add_argument("--mode", choices=["extractive", "generative"],
                             help="évaluer aussi les réponses (citations, faits, vérification) dans ce mode")
     evaluation.add_argument("--json", type=Path, dest="json_out")
@@ -50,7 +51,7 @@ def eval_command(args, settings: Settings) -> int:
             results.append(evaluate.AnswerEvaluator(assistant, args.mode).run(items))
             print(answer_summary(results[-1]))
         else:
-            results.append(evaluate.Evaluator(evaluate.searcher(assistant, system), system).run(items))
+            results.append(evaluate.Evaluator(evaluate.searcher(assistant, system, items), system).run(items))
         print(retrieval_summary(results[-1]))
     # Every system read the version opened at the start, even if a build published another meanwhile.
     print(assistant.index.version_note(), file=sys.stderr)
@@ -66,7 +67,7 @@ def eval_command(args, settings: Settings) -> int:
 
 def retrieval_summary(result: dict) -> str:
     r, a = result["retrieval"], result["abstention"]
-    return (f"{result['system']} : hit@5 {figure(r['hit@5'])}, recall@10 {figure(r['recall@10'])}, "
+    return (f"{result['system']} : hit@1 {figure(r['hit@1'])}, hit@5 {figure(r['hit@5'])}, recall@10 {figure(r['recall@10'])}, "
             f"mrr@10 {figure(r['mrr@10'])}, abstention {figure(a['accuracy'])}, "
             f"refus à tort {figure(a['false_refusal_rate'])}, p50 {milliseconds(result['latency_ms']['p50'])} ms")
 

@@ -73,10 +73,32 @@ def score(items: list[GoldItem], outcomes: list[dict], system: str) -> dict:
              # The rank is kept for a refused question: the report shows what the refusal hid.
              "rank": first_rank(i.expected, o["retrieved"]) if i.answerable else None,
              "abstained": o["abstained"], "retrieved": o["retrieved"][:10],
-             "answerable": i.answerable, "query": o["query"]}
+             "answerable": i.answerable, "query": o["query"], "family": i.family}
             for i, o in zip(items, outcomes)
         ],
+        "families": family_misses(items, outcomes),
     }
+
+
+def family_misses(items: list[GoldItem], outcomes: list[dict]) -> dict:
+    """Per kind of situation (the items' `family`): how many, and how many the system got
+    wrong at the top (first result not expected), missed in the top 5, or misjudged on
+    abstention (refused an answerable one, answered an unanswerable one). Empty without families."""
+    families: dict[str, dict] = {}
+    for item, outcome in zip(items, outcomes):
+        if not item.family:
+            continue
+        row = families.setdefault(item.family, {"n": 0, "first_wrong": 0, "not_in_top5": 0, "abstention_wrong": 0})
+        row["n"] += 1
+        if not item.answerable:
+            row["abstention_wrong"] += not outcome["abstained"]
+            continue
+        if outcome["abstained"]:
+            row["abstention_wrong"] += 1
+        rank = None if outcome["abstained"] else first_rank(item.expected, outcome["retrieved"])
+        row["first_wrong"] += rank != 1
+        row["not_in_top5"] += rank is None or rank > 5
+    return dict(sorted(families.items()))
 
 
 def mean(values) -> float | None:

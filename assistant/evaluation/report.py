@@ -23,6 +23,7 @@ def markdown_report(results: list[dict], items: list[GoldItem]) -> str:
     for key in ("p50", "p95"):
         lines.append(f"| latence {key} (ms) | " + " | ".join(milliseconds(r['latency_ms'][key]) for r in results) + " |")
     lines += answer_rows(results)
+    lines += family_section(results)
     lines += ["", "## Par question", "", "| id | attendu | " + " | ".join(systems) + " |",
               "|---|---|" + "---|" * len(systems)]
     per = [{q["id"]: q for q in r["per_question"]} for r in results]
@@ -32,6 +33,22 @@ def markdown_report(results: list[dict], items: list[GoldItem]) -> str:
         lines.append(f"| {item.id} | {expected} | " + " | ".join(cells) + " |")
     lines += answer_section(results)
     return "\n".join(lines) + "\n"
+
+
+def family_section(results: list[dict]) -> list[str]:
+    """Misses per kind of situation, one column group per system (sets whose items have a family)."""
+    if not results[0].get("families"):
+        return []
+    lines = ["", "## Échecs par famille de situations", "",
+             "Pour chaque système : premier résultat faux / attendu absent du top 5 / abstention erronée.", "",
+             "| famille | n | " + " | ".join(r["system"] for r in results) + " |", "|---|---|" + "---|" * len(results)]
+    for family, row in results[0]["families"].items():
+        cells = []
+        for result in results:
+            f = result["families"][family]
+            cells.append(f"{f['first_wrong']} / {f['not_in_top5']} / {f['abstention_wrong']}")
+        lines.append(f"| {family} | {row['n']} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def answer_section(results: list[dict]) -> list[str]:

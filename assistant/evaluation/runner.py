@@ -8,7 +8,7 @@ from assistant.answering.followup import standalone_question
 from assistant.evaluation.gold import GoldItem
 from assistant.evaluation.metrics import answer_scores, score
 
-SYSTEMS = ("hybrid", "bm25", "dense", "naive")
+SYSTEMS = ("hybrid", "bm25", "dense", "naive", "constant")
 
 
 class Evaluator:
@@ -72,10 +72,12 @@ class AnswerEvaluator:
         return outcome
 
 
-def searcher(assistant, system: str):
+def searcher(assistant, system: str, items: list[GoldItem] = ()):
     """search(query) → (unit ids, abstained) for one system, on the assistant's corpus and index."""
     if system == "naive":
         return naive_search(assistant.corpus, assistant.embeddings["main"])
+    if system == "constant":
+        return constant_search(searcher(assistant, "hybrid"), items)
     from assistant.retrieval.retriever import Retriever
 
     retriever = assistant.retriever if system == assistant.retriever.system else Retriever(
@@ -86,6 +88,21 @@ def searcher(assistant, system: str):
         return found.unit_ids, found.abstained
 
     return search
+
+
+def constant_search(default_search, items: list[GoldItem], top_k: int = 10):
+    """The same ten units for every question: those the default system returns most often
+    in its top 10 over the set, most frequent first (ties: better mean rank, then id). It reads
+    no question and never abstains, so a system's lift over it is what reading the question adds."""
+    counts: dict[str, int] = {}
+    ranks: dict[str, int] = {}
+    for item in items:
+        retrieved, _abstained = default_search(standalone_question(item.question, item.history))
+        for rank, unit_id in enumerate(retrieved[:top_k], start=1):
+            counts[unit_id] = counts.get(unit_id, 0) + 1
+            ranks[unit_id] = ranks.get(unit_id, 0) + rank
+    constant = sorted(counts, key=lambda u: (-counts[u], ranks[u] / counts[u], u))[:top_k]
+    return lambda query: (list(constant), False)
 
 
 def naive_search(corpus, embedding, top_k: int = 10):
