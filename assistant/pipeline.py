@@ -17,6 +17,7 @@ from assistant.models.embeddings import embeddings_for
 from assistant.errors import CorpusInvalid, IndexUnavailable, InvalidQuestion
 from assistant.index.build import IndexBuilder
 from assistant.index.live import LiveIndex
+from assistant.retrieval.issues import cue_texts, load_issues
 from assistant.retrieval.retriever import Retriever, strip_injection
 from assistant.types import Draft, Reply
 
@@ -167,7 +168,7 @@ def build_index(settings: Settings, corpus: Corpus | None = None, embeddings: di
     """Build (or update) the live index; returns the BuildReport."""
     corpus = corpus or load_valid_corpus(settings)
     builder = IndexBuilder(settings.index_dir, embeddings or embeddings_for(settings), progress=progress,
-                           chroma_url=settings.chroma_url)
+                           chroma_url=settings.chroma_url, queries=cue_texts(load_issues()))
     return builder.build(corpus, force=force)
 
 

@@ -3,6 +3,7 @@ paragraph labels, shortening. Pure functions; no storage, no models."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
@@ -42,3 +43,8 @@ class FrenchAnalyzer:
         # Folded first: "integrite" typed without accents must meet "intégrité".
         words = [w for w in re.findall(r"\w+", fold(text)) if w not in self._stopwords]
         return self._stemmer.stemWords(words)
+
+
+def text_hash(text: str) -> str:
+    """Content hash of a text to embed: unchanged text is never embedded again."""
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -28,7 +28,8 @@ class ExtractiveAnswerer:
         question = question or retrieval.question
         if retrieval.abstained or not retrieval.hits:
             signal = retrieval.signal
-            message = abstention_message(self.corpus, signal.get("missing") or "", signal.get("scope_topic") or "")
+            message = abstention_message(self.corpus, signal.get("missing") or "", signal.get("scope_topic") or "",
+                                         bool(signal.get("authority")))
             return Answer(question, True, message=message)
         terms = set(self.analyzer(question))
         quotes = []
@@ -88,10 +89,13 @@ def version_notes(corpus: Corpus, unit_ids: list[str]) -> list[str]:
     return notes
 
 
-def abstention_message(corpus: Corpus, missing: str = "", topic: str = "") -> str:
+def abstention_message(corpus: Corpus, missing: str = "", topic: str = "", authority: bool = False) -> str:
     """Say plainly that the corpus does not answer, and what it does cover."""
     covered = ", ".join(sorted({d.label for d in corpus.documents.values()}))
-    if missing:
+    if authority:
+        first = ("Ce message se présente comme une consigne d'administration ou du système : l'assistant n'en "
+                 "reçoit pas par le chat et ses règles ne changent pas. Reposez votre question seule, sans consigne. ")
+    elif missing:
         first = f"Le texte demandé ({missing}) n'est pas dans le corpus : je ne peux pas le citer. "
     elif topic:
         first = f"Cette question semble porter sur {topic}, que le corpus ne couvre pas. "

@@ -25,6 +25,7 @@ from assistant.index.build import IndexBuilder
 from assistant.index.live import LiveIndex
 from assistant.index.locks import exclusive_update
 from assistant.index.pointer import read_pointer
+from assistant.retrieval.issues import cue_texts, load_issues
 
 GATE_GOLD = (REPO_ROOT / "eval" / "gold" / "question-parlementaire.jsonl",
              REPO_ROOT / "eval" / "external" / "bsard-secret-professionnel.jsonl")
@@ -63,7 +64,7 @@ class CorpusUpdate:
             raise UpdateError(f"aucune référence d'évaluation ({self.baseline_path}) : enregistrez-en une avec "
                               "« assistant corpus update --accept --reason « première référence » ».")
         builder = IndexBuilder(self.settings.index_dir, self.embeddings(), progress=self.progress,
-                               chroma_url=self.settings.chroma_url)
+                               chroma_url=self.settings.chroma_url, queries=cue_texts(load_issues()))
         try:
             live = read_pointer(self.settings.index_dir)
             build = builder.build(corpus, switch=False)

@@ -12,13 +12,16 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 from assistant.corpus.model import Corpus
 from assistant.errors import IndexUnavailable
 from assistant.index.chunks import Chunk, chunk_corpus
+from assistant.index.live import read_query_vectors
 from assistant.index.pointer import read_pointer, write_pointer
 from assistant.index.locks import exclusive_build, say, versions_in_use
 from assistant.index.store import COLLECTION_PREFIX, ChromaStore, collection_name
-from assistant.text import FrenchAnalyzer
+from assistant.text import FrenchAnalyzer, text_hash
 
 
 @dataclass
@@ -50,8 +53,11 @@ class IndexBuilder:
     """
 
     def __init__(self, index_dir: Path, embeddings: dict, progress: bool = True, chroma_url: str | None = None,
-                 notify: Callable[[str], None] = say):
+                 notify: Callable[[str], None] = say, queries: list[str] = ()):
         self.index_dir = index_dir
+        # Question-like texts the retrieval matches questions against (the issue cues):
+        # embedded as queries, stored with the version, reused by content hash.
+        self.queries = list(dict.fromkeys(queries))
         self.embeddings = embeddings
         self.progress = progress
         self.store = ChromaStore(index_dir, chroma_url)
@@ -77,13 +83,18 @@ class IndexBuilder:
         client = self.store.client
         old = self._live_chunks(pointer) if pointer else {}
         diff = compare(old, chunks)
-        if pointer and not force and not (diff["added"] or diff["changed"] or diff["removed"]):
+        old_queries = {name: read_query_vectors(self.index_dir, pointer, name) for name in self.embeddings} \
+            if pointer and not force else {}
+        same_queries = all(set(vectors) == {text_hash(q) for q in self.queries} for vectors in old_queries.values()) \
+            and bool(old_queries)
+        if pointer and not force and same_queries and not (diff["added"] or diff["changed"] or diff["removed"]):
             return BuildReport(pointer["version"], len(chunks), 0, 0, 0, len(chunks), 0, 0.0, False, pointer)
         version = time.strftime("v%Y%m%d-%H%M%S") + f"-{uuid.uuid4().hex[:8]}"
         folder = self.index_dir / "versions" / version
         folder.mkdir(parents=True)
         try:
             embedded = self._write_version(client, pointer, old, chunks, version, force)
+            embedded += self._write_queries(folder, old_queries)
         except Exception as error:
             self._discard_quietly(version)  # no half-written version left behind
             if isinstance(error, OSError) or type(error).__module__.startswith("chromadb"):
@@ -112,6 +123,20 @@ class IndexBuilder:
         (folder / "chunks.json").write_text(json.dumps([asdict(c) for c in chunks], ensure_ascii=False),
                                             encoding="utf-8")
         return embedded
+
+    def _write_queries(self, folder: Path, old: dict[str, dict]) -> int:
+        """queries-<model>.npz: the query vectors of `self.queries`, reusing the previous version's;
+        returns how many were computed."""
+        computed_count = 0
+        hashes = [text_hash(q) for q in self.queries]
+        for name, model in self.embeddings.items():
+            known = old.get(name, {})
+            todo = [q for q, h in zip(self.queries, hashes) if h not in known]
+            computed = dict(zip((text_hash(q) for q in todo), model.get_query_embeddings(todo))) if todo else {}
+            computed_count += len(todo)
+            vectors = np.asarray([known.get(h) if h in known else computed[h] for h in hashes], dtype=np.float32)
+            np.savez(folder / f"queries-{name}.npz", hashes=np.array(hashes), vectors=vectors)
+        return computed_count
 
     def _discard_quietly(self, version: str) -> None:
         try:

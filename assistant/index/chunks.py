@@ -3,12 +3,11 @@ hash (unchanged text is never embedded again)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 
 from assistant.corpus.model import Corpus, Unit, unit_label
-from assistant.text import ARTICLE_NUMBER, PART_RE
+from assistant.text import ARTICLE_NUMBER, PART_RE, text_hash
 
 MAX_CHUNK_CHARS = 1200
 EMBED_CHARS = 600
@@ -44,7 +43,7 @@ def chunk_corpus(corpus: Corpus) -> list[Chunk]:
         context = context_line(corpus, unit)
         for n, (part, text) in enumerate(split_unit(unit.plain_text)):
             chunk = Chunk(f"{unit.id}#{n}", unit.id, unit.document, part, context, text)
-            chunk.hash = hashlib.sha256(chunk.for_embedding.encode()).hexdigest()[:32]
+            chunk.hash = text_hash(chunk.for_embedding)
             chunks.append(chunk)
     return chunks
 

@@ -105,6 +105,10 @@ class LiveIndex:
                      f"{self.pointer['version']} ; relancez pour mesurer la nouvelle)")
         return note + "."
 
+    def query_vectors(self, model: str) -> dict[str, list[float]]:
+        """hash → vector of the question-like texts built with this version (the issue cues)."""
+        return read_query_vectors(self.index_dir, self.pointer, model)
+
     def lexical(self, text: str, n: int) -> list[tuple[int, float]]:
         """(chunk position, BM25 score), best first; zero-score hits dropped."""
         tokens = self.analyzer(text)
@@ -113,6 +117,17 @@ class LiveIndex:
             return []
         positions, scores = self.bm25.retrieve([known], k=min(n, len(self.chunks)), show_progress=False)
         return [(int(p), float(s)) for p, s in zip(positions[0], scores[0]) if s > 0]
+
+
+def read_query_vectors(index_dir: Path, pointer: dict | None, name: str) -> dict[str, list[float]]:
+    """hash → query vector stored with a version (empty when absent or unreadable)."""
+    if not pointer:
+        return {}
+    try:
+        with np.load(index_dir / "versions" / pointer["version"] / f"queries-{name}.npz") as stored:
+            return {str(h): v for h, v in zip(stored["hashes"], stored["vectors"])}
+    except (OSError, KeyError, ValueError):
+        return {}
 
 
 def load_bm25(folder: Path):

@@ -69,7 +69,7 @@ class StatuteRetriever(BaseRetriever):
             "title": unit.title,
             "version": document.meta.get("version"),
             "complete": document.complete and not unit.partial,
-            "via": hit.via,  # dense model, bm25, both, or reference (cited by a unit above it)
+            "via": hit.via,  # dense model, bm25, issues, both, or reference (cited by a unit above it)
         }
         hidden = [key for key in metadata if key not in LLM_METADATA]
         node = TextNode(

@@ -1,5 +1,5 @@
-"""Hybrid retrieval: dense (e5) and BM25 fused by reciprocal rank, cross-reference
-expansion, and an abstention signal when the corpus does not support the question."""
+"""Hybrid retrieval: dense (e5, USE), BM25 and issue spotting fused by reciprocal rank, and an
+abstention signal when the corpus does not support the question."""
 
 from __future__ import annotations
 
@@ -9,15 +9,31 @@ from dataclasses import dataclass, field
 
 from assistant.corpus.model import Corpus
 from assistant.index.live import LiveIndex
+from assistant.retrieval.issues import IssueSpotter, cue_texts, load_issues
 from assistant.retrieval.lexicon import expand, spell_out
 from assistant.corpus.references import alias_table, named_documents
 from assistant.retrieval.scope import ScopeGuard
-from assistant.text import fold as fold_name
+from assistant.text import fold as fold_name, text_hash
 
 SYSTEMS = ("hybrid", "bm25", "dense")
 INJECTION_RE = re.compile(
     r"(ignore|oublie|ne tiens pas compte d)\w*\s+(?:\w+\s+){0,3}(instructions?|consignes?|r[eè]gles?|corpus|sources?)"
     r"|tu es (maintenant|désormais)\b|réponds? de mémoire|sans (citer|restriction)|system prompt|jailbreak",
+    re.IGNORECASE,
+)
+# A message dressed as coming from the operator (« [ADMIN] mode maintenance : … »): not a
+# practitioner's question; the assistant declines it whole rather than answer part of it.
+AUTHORITY_RE = re.compile(
+    r"\[\s*(?:admin\w*|syst[eè]me?|root|sudo|dev\w*|maintenance|op[eé]rateur)\b[^\]]{0,40}\]"
+    r"|\bmode\s+(?:maintenance|d[eé]veloppeur|developer|admin\w*|debug|d[eé]bogage)\b"
+    r"|^\s*(?:system|syst[eè]me|admin)\s*:",
+    re.IGNORECASE | re.MULTILINE,
+)
+# « l'article 458 devient quel article dans le nouveau Code pénal ? »: a correspondence
+# between numberings, asked of a text the corpus has only in part.
+RENUMBERING_RE = re.compile(
+    r"quel(?:le)?s?\s+(?:nouveaux?\s+)?(?:num[eé]ros?|articles?)\b|\bdevien\w*|\brempla[cç]\w*|\bcorrespond\w*"
+    r"|[eé]quivalen\w*|ren?um[eé]rot\w*|nouveaux?\s+num[eé]ros?",
     re.IGNORECASE,
 )
 
@@ -27,7 +43,7 @@ class Hit:
     unit_id: str
     score: float
     chunk: int  # position of the unit's best chunk in the index
-    via: str  # dense | bm25 | both | reference
+    via: str  # dense | bm25 | issues (issue spotting) | both | reference
 
 
 @dataclass
@@ -45,22 +61,20 @@ class Retrieval:
 
 @dataclass
 class RetrievalSettings:
-    """Tuned on eval/gold (never on BSARD); see eval/README.md for the measurements."""
+    """Chosen on eval/gold/situations.jsonl (the blind development set) and checked on the
+    gold sets; never on BSARD. See eval/README.md for the measurements."""
 
     candidates: int = 60
     rrf_k: int = 20
-    weights: dict = field(default_factory=lambda: {"main": 1.0, "use": 1.0, "bm25": 1.0})
+    # The issues list (issue spotting, issues.yaml) leads: on the development set it took
+    # hit@1 from 0.34 (frame and prior removed, no issues) to 0.70; weights 6, 10 and 15 gave
+    # the same there, 15 was best on the gold sets. The passage lists order the rest and
+    # settle questions no issue covers. No cross-reference expansion: a unit enters the list
+    # on its own evidence only (expansion brought filler, and removing it cost nothing).
+    weights: dict = field(default_factory=lambda: {"main": 1.0, "use": 1.0, "bm25": 1.0, "issues": 15.0})
+    issue_temperature: float = 0.01
     named_boost: float = 0.5  # units of a document the question names ("le nouveau Code pénal")
-    topic_boost: float = 0.4  # weight of the topical prior (see topical_prior)
-    prior_max_references: int = 10  # units citing more (bulk lists) give no prior
-    # Every question comes from a social worker bound by secrecy: say so to the retrievers.
-    frame: str = "secret professionnel"
-    framed: tuple = ("main", "use", "bm25")  # lists whose query carries the frame
     lexicon: tuple = ("main", "use", "bm25")  # lists whose query gets the legal words (lexicon.yaml)
-    expand_top: int = 3  # cross-references of the first N units join the list
-    # One reference per unit: 458ter cites the whole Titre Iter, and a second slot let a
-    # terrorism article ride into the top 3 of nearly every question (gold hit@5 0.907 → 0.930).
-    expand_per_unit: int = 1
     # Abstain when the question as asked comes no closer than this to any passage (cosine,
     # USE; e5 when USE is off)… unless BM25 finds strong lexical support. Kept low on
     # purpose: at 0.22 (best on eval/gold) 7 of 20 plain in-scope questions were refused.
@@ -81,12 +95,28 @@ class Retriever:
         self.corpus, self.index, self.system = corpus, index, system
         self.embeddings = {name: model for name, model in embeddings.items() if name in index.collections}
         self.settings = settings or RetrievalSettings()
-        self.references = {u.id: u.references for u in corpus.units}
-        self.prior = topical_prior(corpus, max_references=self.settings.prior_max_references) \
-            if self.settings.topic_boost else {}
+        self.known_units = {u.id for u in corpus.units}
+        self.issues = load_issues()
+        self.spotter = self._spotter() if system == "hybrid" and self.settings.weights.get("issues") else None
         self.aliases = alias_table(corpus)
         self.judge_model = "use" if "use" in self.embeddings else "main"
-        self.scope = ScopeGuard(self.embeddings[self.judge_model]) if self.settings.scope_margin is not None else None
+        self.scope = ScopeGuard(self.embeddings[self.judge_model], situations=self._cue_vectors(self.judge_model)) \
+            if self.settings.scope_margin is not None else None
+
+    def _spotter(self) -> IssueSpotter | None:
+        if "main" not in self.embeddings:
+            return None
+        return IssueSpotter(self.issues, self._cue_vectors("main", as_dict=True), self.known_units,
+                            self.settings.issue_temperature)
+
+    def _cue_vectors(self, model: str, as_dict: bool = False):
+        """Cue vectors come with the index; cues added since the build are embedded here."""
+        vectors = self.index.query_vectors(model)
+        missing = [cue for cue in cue_texts(self.issues) if text_hash(cue) not in vectors]
+        if missing:
+            vectors = {**vectors, **{text_hash(c): v for c, v in
+                                     zip(missing, self.embeddings[model].get_query_embeddings(missing))}}
+        return vectors if as_dict else [vectors[text_hash(c)] for c in cue_texts(self.issues)]
 
     def retrieve(self, question: str, k: int = 10) -> Retrieval:
         started = time.perf_counter()
@@ -94,73 +124,63 @@ class Retriever:
         query = spell_out(stripped)
         lists, as_asked, asked = self._search(query)
         ranked = self._fuse(lists, frozenset(named_documents(query, self.aliases)))
-        signal = {name: (hits[0][1] if hits else 0.0) for name, hits in lists.items()}
+        signal = {name: (hits[0][1] if hits else 0.0) for name, hits in lists.items() if name != "issues"}
         signal["as_asked"] = as_asked
         signal["injection"] = stripped != question
-        hits = self._expand(ranked)[:k]
-        signal["missing"] = missing_article(query, self.corpus, self.aliases)
+        hits = ranked[:k]
+        signal["missing"] = missing_article(query, self.corpus, self.aliases) \
+            or unknown_numbering(query, self.corpus, self.aliases)
+        signal["authority"] = bool(AUTHORITY_RE.search(question))
         if asked is not None and self.scope is not None:
             verdict = self.scope.judge(asked)
             signal.update(scope_covered=verdict.covered, scope_outside=verdict.not_covered,
                           scope_topic=verdict.topic if verdict.outside(self.settings.scope_margin) else "")
-        abstained = not query.strip() or bool(signal["missing"]) or self._unsupported(signal)
+        abstained = not query.strip() or bool(signal["missing"]) or signal["authority"] or self._unsupported(signal)
         return Retrieval(question, hits, abstained, signal, (time.perf_counter() - started) * 1000)
 
     def _search(self, query: str) -> tuple[dict[str, list[tuple[int, float]]], float, list | None]:
-        """Chunk hits per list (one per dense model, and "bm25"), the abstention similarity, and
-        the vector of the question as asked."""
+        """Hits per list (chunk positions for each dense model and "bm25", unit ids for
+        "issues"), the abstention similarity, and the vector of the question as asked."""
         if not query.strip():
-            return {name: [] for name in [*self.embeddings, "bm25"]}, 0.0, None
+            return {name: [] for name in [*self.embeddings, "bm25", "issues"]}, 0.0, None
         n = self.settings.candidates
         # Every list is computed even for one-list systems: abstention reads their top scores.
         expanded = expand(query)  # once per question, whichever lists use it
-        text = {name: self._query_for(name, query, expanded) for name in [*self.embeddings, "bm25"]}
-        # Abstention reads how close the question *as asked* comes to the corpus: the frame
-        # pulls every question (even a recipe) towards the secrecy articles. The judge (USE,
-        # cheap) embeds both texts in one call; without USE, e5 is asked a second time.
-        judge = self.judge_model
-        vectors = {name: [text[name]] for name in self.embeddings}
-        vectors[judge].append(query)
+        text = {name: expanded if name in self.settings.lexicon else query for name in [*self.embeddings, "bm25"]}
+        # The question as asked, beside the lexicon-expanded one, in the same call: the judge
+        # reads how close it comes to the corpus (abstention), and e5 matches it to the issue
+        # cues, which are questions too.
+        as_asked = [m for m in (self.judge_model, "main" if self.spotter else None) if m]
+        vectors = {name: [text[name], *([query] if name in as_asked else [])] for name in self.embeddings}
         vectors = {name: model.get_query_embeddings(vectors[name]) for name, model in self.embeddings.items()}
         lists = {name: self.index.dense(name, vectors[name][0], n) for name in self.embeddings}
-        asked = vectors[judge][-1]
-        closest = self.index.dense(judge, asked, 1)
+        asked = vectors[self.judge_model][-1]
+        closest = self.index.dense(self.judge_model, asked, 1)
         lists["bm25"] = self.index.lexical(text["bm25"], n)
+        lists["issues"] = self.spotter.rank(vectors["main"][-1], expanded) if self.spotter else []
         return lists, (closest[0][1] if closest else 0.0), asked
-
-    def _query_for(self, name: str, query: str, expanded: str) -> str:
-        if name in self.settings.lexicon:
-            query = expanded
-        return f"{self.settings.frame} {query}".strip() if name in self.settings.framed else query
 
     def _fuse(self, chunk_lists: dict, named: frozenset = frozenset()) -> list[Hit]:
         used = {"hybrid": list(chunk_lists), "bm25": ["bm25"], "dense": ["main"]}[self.system]
-        lists = {name: unit_ranking(self.index, chunk_lists[name]) for name in used}
+        lists = {name: [(u, self.unit_chunk[u]) for u, _ in chunk_lists[name] if u in self.unit_chunk] if name == "issues"
+                 else unit_ranking(self.index, chunk_lists[name]) for name in used}
         weights = self.settings.weights
         scores: dict[str, float] = {}
         best_chunk: dict[str, int] = {}
         seen_in: dict[str, set] = {}
         for name, ranking in lists.items():
             for rank, (unit_id, chunk) in enumerate(ranking, start=1):
-                if unit_id not in self.references:
+                if unit_id not in self.known_units:
                     continue  # indexed but gone from the corpus (an update refused by `corpus update`)
                 scores[unit_id] = scores.get(unit_id, 0.0) + weights.get(name, 1.0) / (self.settings.rrf_k + rank)
                 best_chunk.setdefault(unit_id, chunk)
                 seen_in.setdefault(unit_id, set()).add(name)
-        if self.prior and self.system == "hybrid":
-            scores = {u: v * (1 + self.settings.topic_boost * self.prior.get(u, 0.0)) for u, v in scores.items()}
         if named and self.system == "hybrid":
             boost = 1 + self.settings.named_boost
             scores = {u: v * boost if u.split(":")[0] in named else v for u, v in scores.items()}
         order = sorted(scores, key=lambda u: -scores[u])
         return [Hit(u, scores[u], best_chunk[u], "both" if len(seen_in[u]) > 1 else next(iter(seen_in[u])))
                 for u in order]
-
-    def _expand(self, ranked: list[Hit]) -> list[Hit]:
-        if self.system != "hybrid" or not self.settings.expand_top:
-            return ranked
-        return expand_references(ranked, self.references, self.unit_chunk,
-                                 self.settings.expand_top, self.settings.expand_per_unit)
 
     @property
     def unit_chunk(self) -> dict[str, int]:
@@ -173,72 +193,6 @@ class Retriever:
     def _unsupported(self, signal: dict) -> bool:
         too_far = signal.get("as_asked", 0.0) < self.settings.min_similarity[self.judge_model]
         return bool(signal.get("scope_topic")) or (too_far and signal.get("bm25", 0.0) < self.settings.strong_bm25)
-
-
-def expand_references(ranked: list[Hit], references: dict[str, list[str]], unit_chunk: dict[str, int],
-                       top: int, per_unit: int) -> list[Hit]:
-    """Units cited by the first `top` hits join the list right below the hit that cites them
-    (at most `per_unit` each, the best ranked first); a cited unit already lower in the list
-    moves up, one not in the list comes in as « reference »."""
-    position = {hit.unit_id: i for i, hit in enumerate(ranked)}
-    out, placed = [], set()
-    for i, hit in enumerate(ranked):
-        if hit.unit_id in placed:
-            continue
-        out.append(hit)
-        placed.add(hit.unit_id)
-        if i >= top:
-            continue
-        cited = [r for r in references.get(hit.unit_id, []) if r not in placed and r in unit_chunk]
-        cited.sort(key=lambda r: position.get(r, len(ranked)))
-        for ref in cited[:per_unit]:
-            if ref not in position:
-                out.append(Hit(ref, hit.score * 0.99, unit_chunk[ref], "reference"))
-            elif position[ref] > i:  # found anyway: moved up, keeps how it was found
-                found = ranked[position[ref]]
-                out.append(Hit(ref, hit.score * 0.99, found.chunk, found.via))
-            else:
-                continue
-            placed.add(ref)
-    return out
-
-
-def topical_prior(corpus: Corpus, damping: float = 0.5, steps: int = 20, max_references: int = 1000) -> dict[str, float]:
-    """How close each unit is to the corpus's topic, by personalised PageRank on references.
-
-    The seeds are the units of the documents gathered for the topic (everything but the
-    codes, which are here whole): the articles they cite, and the articles those cite, rank
-    high; the rest of the Code pénal stays near zero. Scaled to [0, 1].
-    """
-    units = corpus.units
-    seeds = [u.id for u in units if corpus.document_of(u).meta.get("kind") != "code"]
-    if not seeds:
-        return {}
-    neighbours: dict[str, set] = {u.id: set() for u in units}
-    for unit in units:
-        if len(unit.references) > max_references:
-            continue  # a bulk reference ("le Titre Iter", a list of 50 offences) says little of each one
-        for ref in unit.references:
-            if ref in neighbours:  # undirected: citing and cited are both close
-                neighbours[unit.id].add(ref)
-                neighbours[ref].add(unit.id)
-    restart = {u: 1 / len(seeds) for u in seeds}
-    rank = dict(restart)
-    for _ in range(steps):
-        following = {u: (1 - damping) * restart.get(u, 0.0) for u in neighbours}
-        for unit_id, value in rank.items():
-            linked = neighbours.get(unit_id)
-            if linked:
-                share = damping * value / len(linked)
-                for other in linked:
-                    following[other] += share
-        rank = following
-    # The seeds themselves are not boosted: the prior is for finding, inside the codes,
-    # the provisions the topic documents lean on.
-    coded = {u: v for u, v in rank.items() if v > 0 and u not in restart}
-    top = max(coded.values(), default=0.0) or 1.0
-    # A fourth root flattens the mass that bulk references ("Titre Iter", ranges) pour in.
-    return {u: (v / top) ** 0.25 for u, v in coded.items()}
 
 
 def unit_ranking(index: LiveIndex, chunk_hits: list[tuple[int, float]]) -> list[tuple[str, int]]:
@@ -270,6 +224,19 @@ def missing_article(query: str, corpus: Corpus, aliases: list | None = None) -> 
             return f"article {number} {match.group('act').strip()}"
         if doc_id and f"{doc_id}:art-{number}" not in {u.id for u in corpus.documents[doc_id].units}:
             return f"article {number} ({corpus.documents[doc_id].label})"
+    return ""
+
+
+def unknown_numbering(query: str, corpus: Corpus, aliases: list) -> str:
+    """Which article of a partial document replaces a numbered one: the corpus cannot say (the
+    new Code pénal's secrecy articles are not in it), so the question is not answered from
+    the old article."""
+    if not (RENUMBERING_RE.search(query) and re.search(r"\b\d{2,3}(?:er|bis|ter|quater)?\b", query)):
+        return ""
+    for doc_id in named_documents(query, aliases):
+        document = corpus.documents[doc_id]
+        if document.meta.get("complete") is False:
+            return f"la correspondance des numéros d'articles dans ce texte, {document.label}, que le corpus n'a qu'en partie"
     return ""
 
 

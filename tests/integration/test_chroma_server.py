@@ -20,6 +20,7 @@ from assistant.corpus.model import Corpus
 from assistant.index.store import COLLECTION_PREFIX
 from assistant.errors import IndexUnavailable
 from assistant.index.live import LiveIndex
+from assistant.retrieval.issues import cue_texts, load_issues
 from assistant.retrieval.retriever import Retriever
 
 # The session fixtures (small corpus and index), registered once for every module.
@@ -99,7 +100,7 @@ def test_build_and_search_on_a_chroma_server(server_settings, chroma_server, mon
     settings = server_settings
     report = engine.build_index(settings, progress=False)
     assert report.switched and report.chunks > 0
-    assert report.embedded == report.chunks  # e5 only
+    assert report.embedded == report.chunks + len(cue_texts(load_issues()))  # e5 only: passages and issue cues
     pointer = json.loads((settings.index_dir / "current.json").read_text(encoding="utf-8"))
     assert list(pointer["models"]) == ["main"]
     assert not (settings.index_dir / "chroma").exists()  # the vectors are on the server

@@ -18,7 +18,8 @@ from assistant.errors import IndexUnavailable
 from assistant.index.chunks import MAX_CHUNK_CHARS, chunk_corpus, split_unit
 from assistant.index.live import LiveIndex
 from assistant.index.store import COLLECTION_PREFIX, chroma_client
-from assistant.text import FrenchAnalyzer
+from assistant.retrieval.issues import cue_texts, load_issues
+from assistant.text import FrenchAnalyzer, text_hash
 
 # The session fixtures (small corpus and index), registered once for every module.
 
@@ -207,7 +208,33 @@ def collections(settings: Settings) -> set[str]:
 def test_small_index_was_built(small_index):
     report = small_index.report
     assert report.switched and report.added == report.chunks > 0
-    assert report.embedded == report.chunks * 2  # e5 and USE
+    cues = len(cue_texts(load_issues()))
+    assert report.embedded == (report.chunks + cues) * 2  # passages and issue cues, by e5 and USE
+
+
+@pytest.mark.slow
+def test_issue_cues_are_stored_with_the_version_and_reused(writable_index, embeddings):
+    """The cues are embedded by the build (as questions), kept with the version and reused by
+    content hash: a new cue makes a new version where only it is embedded."""
+    settings = writable_index
+    cues = cue_texts(load_issues())
+    live = LiveIndex(settings.index_dir)
+    stored = live.query_vectors("main")
+    assert set(stored) == {text_hash(c) for c in cues}
+    assert stored[text_hash(cues[0])] == pytest.approx(embeddings["main"].get_query_embedding(cues[0]), abs=1e-5)
+    del live
+    new_cue = "Le voisin du bénéficiaire veut savoir pourquoi l'ambulance est venue"
+    builder = build_module.IndexBuilder(settings.index_dir, embeddings, progress=False, queries=[*cues, new_cue])
+    wait_next_second()
+    report = builder.build(Corpus.load(settings.corpus_dir))
+    assert report.switched and report.changed == report.added == report.removed == 0
+    assert report.embedded == len(embeddings)  # the new cue, once per model
+    index = LiveIndex(settings.index_dir)
+    assert set(index.query_vectors("use")) == {text_hash(c) for c in [*cues, new_cue]}
+    assert index.query_vectors("main")[text_hash(new_cue)] == pytest.approx(
+        embeddings["main"].get_query_embedding(new_cue), abs=1e-5)
+    # Same cues again: nothing to do.
+    assert builder.build(Corpus.load(settings.corpus_dir)).switched is False
 
 
 @pytest.mark.slow

@@ -278,9 +278,9 @@ def test_eval_command(tmp_path, monkeypatch, capsys, small_index):
 
     remembered, searcher = [], runner.searcher
 
-    def spying_searcher(assistant, system):  # how many question vectors each system starts with
+    def spying_searcher(assistant, system, *rest):  # how many question vectors each system starts with
         remembered.append({name: len(model._asked) for name, model in assistant.embeddings.items()})
-        return searcher(assistant, system)
+        return searcher(assistant, system, *rest)
 
     monkeypatch.setattr(runner, "searcher", spying_searcher)
     gold = write_gold(tmp_path / "gold.jsonl")
@@ -291,7 +291,7 @@ def test_eval_command(tmp_path, monkeypatch, capsys, small_index):
     assert code == 0, stdout + stderr
     # bm25 embeds its questions again (for the scope check), as hybrid did: same latency footing.
     assert len(remembered) == 2 and all(count == 0 for sizes in remembered for count in sizes.values())
-    assert "hybrid : hit@5" in stdout and "bm25 : hit@5" in stdout
+    assert "hybrid : hit@1 " in stdout and "bm25 : hit@1 " in stdout
 
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["n"] == 4 and result["system"] == "hybrid"
@@ -456,7 +456,7 @@ def test_report_and_summaries_print_na():
         {**outcomes[2], "first_ms": 5.0, "total_ms": 6.0, "citations": [], "answer": "", "generated": False,
          "unsupported": [], "invented": [], "sentences": 0}]))
     result["per_question"][0].update(answer="", citations=[], unsupported=[], invented=[])
-    assert retrieval_summary(result) == ("hybrid : hit@5 n/a, recall@10 n/a, mrr@10 n/a, abstention 1.000, "
+    assert retrieval_summary(result) == ("hybrid : hit@1 n/a, hit@5 n/a, recall@10 n/a, mrr@10 n/a, abstention 1.000, "
                                          "refus à tort n/a, p50 20.0 ms")
     assert "citations P n/a R n/a F1 n/a, faits n/a, phrases non étayées n/a, numéros inventés n/a" \
         in answer_summary(result)

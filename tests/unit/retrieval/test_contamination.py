@@ -1,4 +1,4 @@
-"""The example questions of scope.yaml and lexicon.yaml must not be near-copies of an
+"""The example questions of scope.yaml and lexicon.yaml, and the cues of issues.yaml, must not be near-copies of an
 evaluation question: an example that restates a measured question tunes the system on the
 very set that is supposed to measure it (the abstention signal is a nearest-neighbour vote,
 so a copied question is « covered » by construction)."""
@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from assistant.retrieval.issues import cue_texts, load_issues
 from assistant.retrieval.lexicon import LEXICON_FILE
 from assistant.retrieval.scope import SCOPE_FILE, load_scope
 from assistant.text import FrenchAnalyzer, fold
@@ -26,6 +27,8 @@ EVAL_FILES = (
     "eval/gold/dans-le-sujet.jsonl",
     "eval/external/bsard-secret-professionnel.jsonl",
     "eval/checks/hors-sujet.jsonl",
+    "eval/gold/situations.jsonl",
+    "eval/gold/situations-reserve.jsonl",
 )
 # Two of the four (≥ 0.75) of the shorter question's distinctive words shared: a question of
 # four words that shares three (« Un avocat peut-il participer à une concertation de cas ? » /
@@ -69,7 +72,8 @@ def yaml_examples() -> list[tuple[str, str]]:
     covered, outside = load_scope(SCOPE_FILE)
     examples = [("scope.yaml", q) for q in covered] + [("scope.yaml", q) for _, q in outside]
     example = lexicon_example()
-    return examples + ([("lexicon.yaml", example)] if example else [])
+    cues = [("issues.yaml", cue) for cue in cue_texts(load_issues())]
+    return examples + cues + ([("lexicon.yaml", example)] if example else [])
 
 
 def distinctive(text: str, topic: set[str]) -> set[str]:

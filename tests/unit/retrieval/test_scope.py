@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from assistant.answering.extractive import abstention_message
 from assistant.corpus.model import Corpus
-from assistant.retrieval.scope import SCOPE_FILE, ScopeGuard, ScopeVerdict, load_scope
+from assistant.retrieval.scope import SCOPE_FILE, ScopeGuard, ScopeVerdict, load_scope, normalised
 
 
 
@@ -36,6 +37,27 @@ def test_guard_on_a_custom_scope_file(tmp_path, embeddings):
     secret = guard.judge(embeddings["use"].get_query_embedding("La police peut-elle me faire lever le secret ?"))
     assert recipe.topic == "la cuisine" and recipe.outside(0.05)
     assert not secret.outside(0.05)
+
+
+def test_situations_count_as_covered_with_a_discount(tmp_path, embeddings):
+    """A long situation told in a user's words is far from the covered examples, which are
+    questions; the issue cues (situations) cover it, less a discount."""
+    path = tmp_path / "scope.yaml"
+    path.write_text(
+        "covered:\n  - Puis-je révéler un secret professionnel à la police ?\n"
+        "not_covered:\n  - topic: le droit de la famille\n    questions:\n      - Comment fixer la pension alimentaire "
+        "d'un enfant après un divorce ?\n", encoding="utf-8")
+    model = embeddings["use"]
+    situation = "Le fils de Mme D. gère sa pension, elle maigrit et n'a plus vu de médecin depuis des mois"
+    cue = "Une dame âgée dont le fils garde la pension semble négligée et dénutrie"
+    vector = model.get_query_embedding(situation)
+    plain = ScopeGuard(model, path).judge(vector)
+    helped = ScopeGuard(model, path, situations=[model.get_query_embedding(cue)]).judge(vector)
+    assert helped.covered > plain.covered
+    assert helped.covered == pytest.approx(float(np.dot(*normalised([vector, model.get_query_embedding(cue)]))) - 0.15,
+                                           abs=1e-5)
+    assert ScopeGuard(model, path, situations=[model.get_query_embedding(cue)], discount=1.0).judge(vector).covered \
+        == pytest.approx(plain.covered)
 
 
 @pytest.mark.integration

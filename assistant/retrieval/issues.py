@@ -1,0 +1,86 @@
+"""Issue spotting: the recurring legal questions of professional secrecy in a CPAS (issues.yaml),
+each linked to the units that answer it and described by short situations in practitioners'
+words (cues). A question is matched to the cues, question to question; the issues it is
+closest to vote for their units.
+
+Why: a statute's wording and a social worker's situation share few words (« la police
+m'appelle pour savoir si… » vs « hors le cas où il est appelé à rendre témoignage »); the
+cues bridge them. They were written from the legal texts and a description of the users
+only, by writers who saw no evaluation question (eval/README.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import yaml
+
+from assistant.text import FrenchAnalyzer, text_hash
+
+ISSUES_FILE = Path(__file__).with_name("issues.yaml")
+
+
+@dataclass(frozen=True)
+class Issue:
+    id: str
+    title: str
+    units: tuple[str, ...]  # most decisive first
+    cues: tuple[str, ...]
+
+
+def load_issues(path: Path = ISSUES_FILE) -> list[Issue]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [Issue(str(entry["id"]), str(entry["title"]), tuple(entry["units"]),
+                  tuple(str(cue) for cue in entry["cues"]))
+            for entry in raw.get("issues", [])]
+
+
+def cue_texts(issues: list[Issue]) -> list[str]:
+    """Every cue once, in catalogue order: what the index embeds as questions."""
+    return list(dict.fromkeys(cue for issue in issues for cue in issue.cues))
+
+
+class IssueSpotter:
+    """`rank(question vector, question words)` → units of the issues the question raises, best first.
+
+    Each issue scores its closest cue (cosine, e5) plus `lexical` × the BM25 score of the
+    question against the issue's words (title and cues as one text): e5 alone confused close
+    issues (« les membres du conseil… tenus au secret ? » fell nearer to the participants of a
+    case consultation than to the council members). The issues within `temperature` of the
+    best weigh most: weight exp((score − best) / temperature), so a question close to one
+    issue gets its units, and one between two issues gets both; an issue's first unit counts
+    fully, its second half, and so on. Temperature 0.01, lexical 0.002 and 8 issues were
+    chosen on eval/gold/situations.jsonl and the gold sets (eval/README.md)."""
+
+    def __init__(self, issues: list[Issue], vectors: dict[str, list[float]], known_units: set[str],
+                 temperature: float = 0.01, top_issues: int = 8, lexical: float = 0.002):
+        self.issues = [Issue(i.id, i.title, tuple(u for u in i.units if u in known_units), i.cues) for i in issues]
+        self.temperature, self.top_issues, self.lexical = temperature, top_issues, lexical
+        self.analyzer = FrenchAnalyzer()
+        self.bm25 = bm25s.BM25()
+        self.bm25.index([self.analyzer(" ".join([i.title, *i.cues])) for i in self.issues], show_progress=False)
+        cues = [(n, cue) for n, issue in enumerate(self.issues) for cue in issue.cues if text_hash(cue) in vectors]
+        self.owner = np.array([n for n, _ in cues], dtype=np.int64)
+        matrix = np.asarray([vectors[text_hash(cue)] for _, cue in cues], dtype=np.float32)
+        matrix = matrix.reshape(len(cues), -1) if cues else np.zeros((0, 1), dtype=np.float32)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        self.matrix = matrix / np.where(norms == 0, 1.0, norms)
+
+    def rank(self, vector, text: str = "") -> list[tuple[str, float]]:
+        if not len(self.owner):
+            return []
+        query = np.asarray(vector, dtype=np.float32)
+        similarity = self.matrix @ (query / (np.linalg.norm(query) or 1.0))
+        best = np.full(len(self.issues), -np.inf)
+        np.maximum.at(best, self.owner, similarity)
+        words = [w for w in self.analyzer(text) if w in self.bm25.vocab_dict]
+        if words and self.lexical:
+            best = best + self.lexical * self.bm25.get_scores(words)
+        weight = np.exp((best - best.max()) / self.temperature)
+        scores: dict[str, float] = {}
+        for n in np.argsort(-best, kind="stable")[:self.top_issues]:
+            for position, unit_id in enumerate(self.issues[n].units):
+                scores[unit_id] = scores.get(unit_id, 0.0) + float(weight[n]) / (1 + position)
+        return sorted(scores.items(), key=lambda item: (-item[1], item[0]))

@@ -1,0 +1,84 @@
+"""Issue spotting: the catalogue is well formed and linked to the corpus, and the spotter ranks
+the units of the issues a question is closest to."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.corpus.model import Corpus
+from assistant.retrieval.issues import Issue, IssueSpotter, cue_texts, load_issues
+from assistant.text import text_hash
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_every_issue_is_linked_to_units_of_the_corpus_and_has_cues():
+    corpus = Corpus.load(ROOT / "corpus")
+    known = {unit.id for unit in corpus.units}
+    issues = load_issues()
+    assert len(issues) >= 30
+    assert len({issue.id for issue in issues}) == len(issues)
+    for issue in issues:
+        assert issue.units and set(issue.units) <= known, issue.id
+        assert len(issue.cues) >= 8, issue.id
+    # A cue belongs to one issue: shared, it would vote for both.
+    assert len(cue_texts(issues)) == sum(len(issue.cues) for issue in issues)
+
+
+def test_cues_never_cite_an_article_number():
+    """Cues are situations in users' words; an article number would match on the number."""
+    for issue in load_issues():
+        for cue in issue.cues:
+            assert not re.search(r"\b(art\.?|article|§)\s*\d", cue, re.IGNORECASE), cue
+
+
+def spotter(temperature: float = 0.01) -> IssueSpotter:
+    issues = [Issue("a", "A", ("u1", "u2"), ("cue a1", "cue a2")),
+              Issue("b", "B", ("u3", "gone"), ("cue b1",)),
+              Issue("c", "C", ("u2",), ("cue c1",))]
+    vectors = {text_hash("cue a1"): [1.0, 0.0, 0.0], text_hash("cue a2"): [0.9, 0.0, 0.1],
+               text_hash("cue b1"): [0.0, 1.0, 0.0], text_hash("cue c1"): [0.0, 0.0, 1.0]}
+    return IssueSpotter(issues, vectors, {"u1", "u2", "u3"}, temperature)
+
+
+def test_the_closest_issue_leads_with_its_first_unit():
+    ranked = spotter().rank([1.0, 0.05, 0.0])
+    assert [unit for unit, _ in ranked[:2]] == ["u1", "u2"]
+    scores = dict(ranked)
+    # Its second unit counts half; a far issue (b, c) weighs almost nothing.
+    assert scores["u2"] == pytest.approx(scores["u1"] / 2, rel=1e-3)
+    assert scores["u3"] < 1e-6 * scores["u1"]
+    # A unit absent from the corpus is never returned.
+    assert "gone" not in scores
+
+
+def test_a_question_between_two_issues_gets_both():
+    ranked = dict(spotter().rank([0.7, 0.7, 0.0]))  # as close to a's best cue as to b's
+    assert ranked["u1"] == pytest.approx(ranked["u3"])
+    # A wider temperature mixes further issues in.
+    far = dict(spotter(temperature=1.0).rank([1.0, 0.0, 0.0]))
+    assert far["u3"] > 0.3 * far["u1"]
+
+
+def test_cues_without_a_vector_are_left_out():
+    issues = [Issue("a", "A", ("u1",), ("cue a1", "no vector"))]
+    spot = IssueSpotter(issues, {text_hash("cue a1"): [1.0, 0.0]}, {"u1"})
+    assert len(spot.owner) == 1 and spot.rank(np.array([0.0, 1.0]))[0][0] == "u1"
+    assert IssueSpotter(issues, {}, {"u1"}).rank([1.0, 0.0]) == []
+
+
+def test_the_question_words_settle_a_near_tie_between_issues():
+    issues = [Issue("a", "Concertation de cas entre services", ("u1",), ("réunion entre services",)),
+              Issue("b", "Conseillers de l'action sociale", ("u2",), ("un conseiller parle d'un dossier",))]
+    vectors = {text_hash("réunion entre services"): [1.0, 0.0], text_hash("un conseiller parle d'un dossier"): [0.9995, 0.03]}
+    spot = IssueSpotter(issues, vectors, {"u1", "u2"})
+    assert spot.rank([1.0, 0.0])[0][0] == "u1"  # by the vectors alone: a
+    assert spot.rank([1.0, 0.0], "le conseiller de l'action sociale a parlé")[0][0] == "u2"
+    assert IssueSpotter(issues, vectors, {"u1", "u2"}, lexical=0.0).rank(
+        [1.0, 0.0], "le conseiller de l'action sociale a parlé")[0][0] == "u1"
