@@ -28,6 +28,7 @@ from assistant.index.pointer import read_pointer
 from assistant.retrieval.issues import cue_texts, load_issues
 
 GATE_GOLD = (REPO_ROOT / "eval" / "gold" / "question-parlementaire.jsonl",
+             REPO_ROOT / "eval" / "gold" / "situations.jsonl",
              REPO_ROOT / "eval" / "external" / "bsard-secret-professionnel.jsonl")
 BASELINE = REPO_ROOT / "eval" / "baseline.json"
 
