@@ -248,11 +248,14 @@ def test_follow_up_detection():
 
 
 def test_everyday_words_reach_the_article_in_legal_words(small_corpus, live_index, embeddings):
-    """« prévenir le parquet » for « un gamin » is 458bis (« informer le procureur du Roi » of a « mineur »)."""
+    """« prévenir le parquet » for « un gamin » is 458bis (« informer le procureur du Roi » of a
+    « mineur »): measured on the passage lists alone (the issues list finds it either way)."""
     question = "Un gamin de 9 ans est frappé chez lui : je peux prévenir le parquet ?"
-    with_lexicon = Retriever(small_corpus, live_index, embeddings).retrieve(question, 10)
+    passages = {"main": 1.0, "use": 1.0, "bm25": 1.0, "issues": 0.0}
+    with_lexicon = Retriever(small_corpus, live_index, embeddings,
+                             settings=RetrievalSettings(weights=passages)).retrieve(question, 10)
     without = Retriever(small_corpus, live_index, embeddings,
-                        settings=RetrievalSettings(lexicon=())).retrieve(question, 10)
+                        settings=RetrievalSettings(weights=passages, lexicon=())).retrieve(question, 10)
     rank = with_lexicon.unit_ids.index("code-penal-1867:art-458bis")
     assert rank < 5, with_lexicon.unit_ids
     assert rank < (without.unit_ids + ["code-penal-1867:art-458bis"]).index("code-penal-1867:art-458bis")
