@@ -121,6 +121,20 @@ def test_article_of_an_act_outside_the_corpus_abstains(hybrid):
     assert "article 12" in retrieval.signal["missing"]
 
 
+def test_same_number_in_another_text_is_not_the_article_asked(hybrid):
+    """Code pénal art. 29 exists (in the whole corpus); « art. 29 du Code d'instruction
+    criminelle » is not it: the act named is not in the corpus, so the question abstains."""
+    from assistant.config import REPO_ROOT
+    from assistant.corpus.model import Corpus
+
+    question = "Que dit exactement l'article 29 du Code d'instruction criminelle sur la dénonciation ?"
+    whole = Corpus.load(REPO_ROOT / "corpus")
+    assert "code-penal-1867:art-29" in {u.id for u in whole.units}
+    assert "article 29 Code d'instruction criminelle" in missing_article(question, whole)
+    retrieval = hybrid.retrieve(question, 10)
+    assert retrieval.abstained and "instruction criminelle" in retrieval.signal["missing"]
+
+
 def test_article_asked_with_its_paragraph_is_recognised(small_corpus):
     assert missing_article("Que dit l'article 60, § 7, de la loi organique des CPAS ?", small_corpus)
     assert missing_article("Que dit l'article 458, alinéa 2, du Code pénal ?", small_corpus) == ""
