@@ -19,8 +19,9 @@ def add_commands(subparsers) -> None:
     evaluation.add_argument("--gold", type=Path, action="append")
     evaluation.add_argument("--system", action="append", choices=["hybrid", "bm25", "dense", "naive", "constant"],
                             help="système évalué (plusieurs possibles) ; « constant » : les dix unités que le système par défaut renvoie le plus souvent sur ce jeu, pour toute question")
-    evaluation.add_argument("--mode", choices=["extractive", "generative"],
-                            help="évaluer aussi les réponses (citations, faits, vérification) dans ce mode")
+    evaluation.add_argument("--mode", choices=["default", "extractive", "generative"],
+                            help="évaluer aussi les réponses (citations, faits, vérification) dans ce mode ; "
+                                 "« default » : le mode par défaut de l'assistant (ASSISTANT_ANSWER_MODE)")
     evaluation.add_argument("--json", type=Path, dest="json_out")
     evaluation.add_argument("--report", type=Path)
     evaluation.set_defaults(handler=eval_command)
@@ -48,7 +49,8 @@ def eval_command(args, settings: Settings) -> int:
         for embedding in assistant.embeddings.values():
             embedding.forget_questions()
         if args.mode and system == "hybrid":
-            results.append(evaluate.AnswerEvaluator(assistant, args.mode).run(items))
+            mode = settings.answer_mode if args.mode == "default" else args.mode
+            results.append(evaluate.AnswerEvaluator(assistant, mode).run(items))
             print(answer_summary(results[-1]))
         else:
             results.append(evaluate.Evaluator(evaluate.searcher(assistant, system, items), system).run(items))
@@ -73,8 +75,10 @@ def retrieval_summary(result: dict) -> str:
 
 
 def answer_summary(result: dict) -> str:
-    c, v, t = result["citations"], result["verification"], result["latency_ms"]
-    return (f"réponses ({result['mode']}) : citations P {figure(c['precision'])} R {figure(c['recall'])} "
+    c, v, t, a = result["citations"], result["verification"], result["latency_ms"], result["answers"]
+    return (f"réponses ({result['mode']}) : première citation juste {figure(a['first_citation_accuracy'])}, "
+            f"« En bref » {figure(a['lead_rate'])} (mots p50 {figure(a['lead_words_p50'], 'g')}), "
+            f"mots p50 {figure(a['words_p50'], 'g')}, citations P {figure(c['precision'])} R {figure(c['recall'])} "
             f"F1 {figure(c['f1'])}, faits {figure(result['facts']['coverage'])}, "
             f"phrases non étayées {figure(v['unsupported_rate'])}, "
             f"numéros inventés {figure(v['invented_article_numbers'], 'd')}, "

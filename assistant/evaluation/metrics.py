@@ -133,6 +133,7 @@ def answer_scores(items: list[GoldItem], outcomes: list[dict]) -> dict:
     sentences = sum(o["sentences"] for o in generated)
     f1 = None if precision is None else (2 * precision * recall / (precision + recall) if precision + recall else 0.0)
     return {
+        "answers": reply_shape(items, outcomes),
         "citations": {"precision": rounded(precision), "recall": rounded(recall), "f1": rounded(f1)},
         "facts": {"coverage": rounded(mean(facts))},  # None: no facts in the gold set
         # None in extractive mode: nothing was generated, so nothing could be unsupported or invented.
@@ -144,6 +145,21 @@ def answer_scores(items: list[GoldItem], outcomes: list[dict]) -> dict:
                        "first_token_p50": latency(o["first_ms"] for o in outcomes)["p50"],
                        "total_p50": latency(o["total_ms"] for o in outcomes)["p50"]},
     }
+
+
+def reply_shape(items: list[GoldItem], outcomes: list[dict]) -> dict:
+    """Does the reply answer first? `first_citation_accuracy`: over answerable items, the share
+    whose first cited id is expected (a document id matches any of its units; a refusal is 0);
+    `lead_rate`: answered items with a non-empty lead; `lead_words_p50` and `words_p50`: words in
+    the lead and in the whole reply shown (the side panel aside). None: nothing to measure."""
+    first = [bool(not o["abstained"] and o["citations"] and any(matches(e, o["citations"][0]) for e in i.expected))
+             for i, o in zip(items, outcomes) if i.answerable and i.expected]
+    answered = [o for o in outcomes if not o["abstained"]]
+    leads = [len(o["lead"].split()) for o in answered if o["lead"].strip()]
+    return {"first_citation_accuracy": rounded(mean(first)),
+            "lead_rate": rounded(mean(bool(o["lead"].strip()) for o in answered)),
+            "lead_words_p50": statistics.median(leads) if leads else None,
+            "words_p50": statistics.median(len(o["answer"].split()) for o in answered) if answered else None}
 
 
 def cited_share(cited: list[str], expected: list[str]) -> float:

@@ -71,6 +71,10 @@ def answer_rows(results: list[dict]) -> list[str]:
     if not any("citations" in r for r in results):
         return []
     rows = [("mode de réponse", lambda r: r["mode"]),
+            ("première citation juste", lambda r: figure(r["answers"]["first_citation_accuracy"])),
+            ("réponses avec « En bref »", lambda r: figure(r["answers"]["lead_rate"])),
+            ("mots de l'« En bref » p50", lambda r: figure(r["answers"]["lead_words_p50"], "g")),
+            ("mots de la réponse p50", lambda r: figure(r["answers"]["words_p50"], "g")),
             ("citations précision", lambda r: figure(r["citations"]["precision"])),
             ("citations rappel", lambda r: figure(r["citations"]["recall"])),
             ("citations F1", lambda r: figure(r["citations"]["f1"])),

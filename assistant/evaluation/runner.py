@@ -63,6 +63,7 @@ class AnswerEvaluator:
             outcome["first_ms"] = shown + draft.first_token_ms
         outcome.update(total_ms=(time.perf_counter() - started) * 1000,
                        answer=(checked.text if checked else answer_text(reply)),
+                       lead="",  # replies have no « En bref » lead yet: lead_rate measures 0
                        # Generative mode is judged on what the model cited, not on the passages.
                        citations=[] if answer.abstained else (draft.citations if checked else answer.citations),
                        sentences=len(checked.sentences) if checked else 0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import math
 from pathlib import Path
 
@@ -345,7 +346,7 @@ def test_eval_command_in_extractive_answer_mode(tmp_path, monkeypatch, capsys, s
     code = main(["eval", "--gold", str(gold), "--mode", "extractive", "--json", str(out)])
     stdout, stderr = capsys.readouterr()
     assert code == 0, stdout + stderr
-    assert "réponses (extractive) : citations P" in stdout
+    assert "réponses (extractive) : première citation juste" in stdout
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["mode"] == "extractive"
     assert set(result["citations"]) == {"precision", "recall", "f1"}
@@ -375,6 +376,26 @@ def test_eval_command_in_extractive_answer_mode(tmp_path, monkeypatch, capsys, s
     assert "phrases non étayées n/a, numéros inventés n/a" in stdout
     assert {"first_token_p50", "total_p50", "p50", "p95"} <= set(result["latency_ms"])
     assert UNIT_458TER in per["t-1"]["citations"] and per["t-4"]["citations"] == []
+    # The reply's shape, recomputed from each answer: first citation expected (answerable lines),
+    # no lead yet (0 of the answered), words of the whole reply (median over the answered).
+    answerable = [line for line in GOLD_LINES if line["answerable"] and line["expected_citations"]]
+    first = [bool(per[line["id"]]["citations"]) and not per[line["id"]]["abstained"]
+             and any(expected(per[line["id"]]["citations"][0], w) for w in line["expected_citations"])
+             for line in answerable]
+    answered = [q for q in per.values() if not q["abstained"]]
+    words = sorted(len(q["answer"].split()) for q in answered)
+    assert result["answers"] == {"first_citation_accuracy": round(sum(first) / len(first), 4), "lead_rate": 0.0,
+                                 "lead_words_p50": None, "words_p50": statistics.median(words)}
+    assert result["answers"]["words_p50"] > 20
+
+
+def test_eval_default_mode_is_the_assistants_answer_mode(tmp_path, monkeypatch, capsys, small_index):
+    use_small_index(monkeypatch, small_index)
+    gold = write_gold(tmp_path / "gold.jsonl", GOLD_LINES[:2])
+    out = tmp_path / "eval.json"
+    assert main(["eval", "--gold", str(gold), "--mode", "default", "--json", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["mode"] == "extractive"
+    assert "réponses (extractive)" in capsys.readouterr().out
 
 
 @pytest.mark.integration
@@ -388,10 +409,10 @@ def test_eval_command_bad_gold(tmp_path, monkeypatch, capsys, small_index):
     assert err.startswith("Erreur : ") and f"{gold}:2:" in err and "Traceback" not in err
 
 
-def _outcome(citations, answer, generated=False, unsupported=(), invented=(), sentences=0):
+def _outcome(citations, answer, generated=False, unsupported=(), invented=(), sentences=0, lead=""):
     return {"retrieved": citations, "abstained": False, "query": "q", "latency_ms": 10.0, "first_ms": 20.0,
             "total_ms": 30.0, "citations": citations, "answer": answer, "generated": generated,
-            "unsupported": list(unsupported), "invented": list(invented), "sentences": sentences}
+            "unsupported": list(unsupported), "invented": list(invented), "sentences": sentences, "lead": lead}
 
 
 @pytest.mark.unit
@@ -412,6 +433,31 @@ def test_answer_scores_citations_facts_and_verification():
     assert scores["verification"] == {"unsupported_rate": pytest.approx(1 / 6, abs=1e-4),
                                       "invented_article_numbers": 1, "generated_answers": 2}
     assert scores["latency_ms"]["first_token_p50"] == 20.0 and scores["latency_ms"]["total_p50"] == 30.0
+    # First citation: art. 458bis is expected for a; the circular's extract matches its document id.
+    assert scores["answers"]["first_citation_accuracy"] == 1.0
+    assert scores["answers"]["words_p50"] == statistics.median([10, 1]) and scores["answers"]["lead_rate"] == 0.0
+
+
+@pytest.mark.unit
+def test_reply_shape_first_citation_and_leads():
+    from assistant.evaluation.gold import GoldItem
+    from assistant.evaluation.metrics import answer_scores
+
+    items = [GoldItem("a", "q", [], ["code-penal-1867:art-458bis"], [], True),
+             GoldItem("b", "q", [], ["code-penal-1867:art-458"], [], True),
+             GoldItem("c", "q", [], ["code-penal-1867:art-458"], [], True),
+             GoldItem("d", "q", [], [], [], False)]
+    outcomes = [_outcome(["code-penal-1867:art-458", "code-penal-1867:art-458bis"], "un deux trois",
+                         lead="Le Code pénal vous permet d'informer le procureur."),  # expected, but second
+                _outcome(["code-penal-1867:art-458"], "un deux trois quatre cinq", lead="Oui."),
+                {**_outcome(["code-penal-1867:art-458"], "refus"), "abstained": True},  # refused: 0
+                {**_outcome([], "refus"), "abstained": True}]
+    shape = answer_scores(items, outcomes)["answers"]
+    assert shape["first_citation_accuracy"] == pytest.approx(1 / 3, abs=1e-4)
+    assert shape["lead_rate"] == 1.0  # both answered items have a lead; refusals are not counted
+    assert shape["lead_words_p50"] == statistics.median([8, 1]) and shape["words_p50"] == 4
+    none = answer_scores(items[3:], outcomes[3:])["answers"]
+    assert none == {"first_citation_accuracy": None, "lead_rate": None, "lead_words_p50": None, "words_p50": None}
 
 
 @pytest.mark.unit
@@ -454,7 +500,7 @@ def test_report_and_summaries_print_na():
     result = score(items[2:], outcomes[2:], "hybrid")
     result.update(mode="extractive", **answer_scores(items[2:], [
         {**outcomes[2], "first_ms": 5.0, "total_ms": 6.0, "citations": [], "answer": "", "generated": False,
-         "unsupported": [], "invented": [], "sentences": 0}]))
+         "unsupported": [], "invented": [], "sentences": 0, "lead": ""}]))
     result["per_question"][0].update(answer="", citations=[], unsupported=[], invented=[])
     assert retrieval_summary(result) == ("hybrid : hit@1 n/a, hit@5 n/a, recall@10 n/a, mrr@10 n/a, abstention 1.000, "
                                          "refus à tort n/a, p50 20.0 ms")
