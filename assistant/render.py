@@ -271,17 +271,36 @@ def unit_warnings(corpus: Corpus, document: Document, unit: Unit) -> list[str]:
     return warnings
 
 
-def official_urls(document: Document) -> list[str]:
+# Only an official publisher is « officiel » (Justel / Moniteur belge, Wallex, Gallilex, the
+# parliaments, the courts' own sites); any other address is a copy consulted, and says so.
+OFFICIAL_HOSTS = ("ejustice.just.fgov.be", "wallex.wallonie.be", "gallilex.cfwb.be", "parlement-wallonie.be",
+                  "pfwb.be", "lachambre.be", "dekamer.be", "senate.be", "const-court.be", "juportal.be")
+
+
+def source_urls(document: Document) -> list[str]:
     return [s["url"] for s in document.meta.get("sources") or [] if isinstance(s, dict) and s.get("url")]
 
 
+def is_official(url: str) -> bool:
+    host = re.sub(r"^https?://", "", url).split("/")[0].lower()
+    return any(host == name or host.endswith("." + name) for name in OFFICIAL_HOSTS)
+
+
+def official_urls(document: Document) -> list[str]:
+    return [url for url in source_urls(document) if is_official(url)]
+
+
+def consulted_urls(document: Document) -> list[str]:
+    return [url for url in source_urls(document) if not is_official(url)]
+
+
 def source_lines(document: Document) -> list[str]:
-    urls = official_urls(document)
-    if not urls:
-        return ["Lien officiel : aucun dans le corpus."]
-    lines = [f"Lien officiel : {link(urls[0])}"]
-    if urls[1:]:
-        lines.append("Autres sources : " + " · ".join(link(u) for u in urls[1:]))
+    official, consulted = official_urls(document), consulted_urls(document)
+    lines = [f"Lien officiel : {link(official[0])}" if official else "Lien officiel : aucun dans le corpus."]
+    if official[1:]:
+        lines.append("Autres liens officiels : " + " · ".join(link(u) for u in official[1:]))
+    if consulted:
+        lines.append("Copie consultée (non officielle) : " + " · ".join(link(u) for u in consulted))
     return lines
 
 
@@ -362,8 +381,9 @@ def sources_markdown(corpus: Corpus, unit_ids: list[str]) -> list[str]:
         document = corpus.document_of(unit)
         meta = document.meta
         version = f"version à jour au {french_date(meta['version'])}" if meta.get("version") else "version non précisée"
-        urls = official_urls(document)
-        lines.append(f"- **{unit_label(document, unit)}** (`{unit_id}`) — {version}"
-                     + (f" — {urls[0]}" if urls else ""))
+        official, consulted = official_urls(document), consulted_urls(document)
+        where = (f" — {official[0]}" if official
+                 else f" — copie consultée (non officielle) : {consulted[0]}" if consulted else "")
+        lines.append(f"- **{unit_label(document, unit)}** (`{unit_id}`) — {version}{where}")
         lines += [f"  - ⚠ {warning}" for warning in unit_warnings(corpus, document, unit)]
     return lines + [""]

@@ -262,3 +262,17 @@ def test_replies_are_frozen(corpus):
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(thing, name, None)
     assert isinstance(reply.answer.quotes, tuple) and isinstance(reply.draft.extracts, tuple)
+
+
+def test_only_official_publishers_are_called_official(corpus):
+    """A party's web page for the circular and a code-hosting copy of the Code pénal are
+    « copie consultée », never « Lien officiel »."""
+    circular = render.unit_markdown(corpus, "circulaire-2022-06-02:extrait")
+    assert "Lien officiel : aucun dans le corpus." in circular
+    assert "Copie consultée (non officielle) : [ecolo.be](" in circular and "[uvcw.be](" in circular
+    code = render.unit_markdown(corpus, UNIT_458TER)
+    official_line = next(line for line in code.split("\n") if line.startswith("Lien officiel"))
+    assert "ejustice.just.fgov.be" in official_line and "github" not in official_line
+    assert "Copie consultée (non officielle) : [github.com](" in code
+    assert render.is_official("https://wallex.wallonie.be/eli/loi/2022") and not render.is_official(
+        "https://etaamb.openjustice.be/fr/loi-du-08-juin-1867")
