@@ -260,7 +260,7 @@ def unit_warnings(corpus: Corpus, document: Document, unit: Unit) -> list[str]:
     """Partial and replaced texts: what a reader must know before relying on the unit."""
     meta, warnings = document.meta, []
     if not document.complete or unit.partial:
-        warnings.append("Texte partiel : " + (unit.note or meta.get("missing") or "voir le document") + ".")
+        warnings.append("Texte partiel : " + (unit.note or meta.get("missing") or "voir le document").rstrip(".") + ".")
     elif unit.note:
         warnings.append(f"Note : {unit.note}")
     if meta.get("replaced_by"):
@@ -369,21 +369,44 @@ def cited_units(exchanges: list[dict]) -> list[str]:
 
 
 def sources_markdown(corpus: Corpus, unit_ids: list[str]) -> list[str]:
+    """Cited units grouped by document: the document's version, link and warnings once, then
+    its units (a unit's own note under it). Three articles of one code used to repeat its
+    « texte remplacé » warning three times."""
     if not unit_ids:
         return ["## Sources", "", "Aucun texte cité.", ""]
-    lines = ["## Sources", ""]
+    lines, by_document, gone = ["## Sources", ""], {}, []
     for unit_id in unit_ids:
         try:
             unit = corpus.unit(unit_id)
         except CorpusError:
-            lines += [f"- {unit_id} (n'est plus dans le corpus)"]
+            gone.append(unit_id)
             continue
-        document = corpus.document_of(unit)
+        by_document.setdefault(unit.document, []).append(unit)
+    for document_id, units in by_document.items():
+        document = corpus.documents[document_id]
         meta = document.meta
         version = f"version à jour au {french_date(meta['version'])}" if meta.get("version") else "version non précisée"
         official, consulted = official_urls(document), consulted_urls(document)
         where = (f" — {official[0]}" if official
                  else f" — copie consultée (non officielle) : {consulted[0]}" if consulted else "")
-        lines.append(f"- **{unit_label(document, unit)}** (`{unit_id}`) — {version}{where}")
-        lines += [f"  - ⚠ {warning}" for warning in unit_warnings(corpus, document, unit)]
+        lines.append(f"- **{document.label}** — {version}{where}")
+        lines += [f"  - ⚠ {warning}" for warning in document_warnings(corpus, document)]
+        for unit in units:
+            lines.append(f"  - **{unit_label(document, unit)}** (`{unit.id}`)")
+            own = [w for w in unit_warnings(corpus, document, unit) if w not in document_warnings(corpus, document)]
+            lines += [f"    - ⚠ {warning}" for warning in own]
+    lines += [f"- {unit_id} (n'est plus dans le corpus)" for unit_id in gone]
     return lines + [""]
+
+
+def document_warnings(corpus: Corpus, document: Document) -> list[str]:
+    """The warnings that hold for every unit of the document (partial text, replaced text)."""
+    meta, warnings = document.meta, []
+    if not document.complete:
+        warnings.append("Texte partiel : " + (meta.get("missing") or "voir le document").rstrip(".") + ".")
+    if meta.get("replaced_by"):
+        target = corpus.documents.get(meta["replaced_by"])
+        since = f" depuis le {french_date(meta['replaced_on'])}" if meta.get("replaced_on") else ""
+        name = target.label if target else meta["replaced_by"]
+        warnings.append(f"Texte remplacé par « {name} »{since}. {meta.get('replaced_note') or ''}".strip())
+    return warnings

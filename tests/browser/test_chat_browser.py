@@ -318,7 +318,8 @@ def test_feedback_export_and_reload_restore_the_conversation(workshop_server, op
     exported = response.text()
     assert exported.startswith("# Conversation avec l'assistant « secret professionnel »")
     assert QUESTION_458TER in exported and "## Sources" in exported
-    assert "**Code pénal, art. 458ter** (`code-penal-1867:art-458ter`) — version à jour au 28 mai 2024" in exported
+    assert "- **Code pénal** — version à jour au 28 mai 2024" in exported
+    assert "**Code pénal, art. 458ter** (`code-penal-1867:art-458ter`)" in exported
     assert DRAFT_SENTENCE in exported
 
     thread_url = page.url

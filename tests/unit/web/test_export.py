@@ -46,9 +46,25 @@ def test_conversation_markdown_has_questions_passages_and_sources(corpus):
     assert first["passages"] in markdown
     sources = markdown.split("## Sources", 1)[1]
     assert sources.count("**Code pénal, art. 458ter**") == 1  # each cited unit once
-    assert "(`code-penal-1867:art-458ter`) — version à jour au 28 mai 2024 — http://www.ejustice" in sources
-    assert "⚠ Texte remplacé par" in sources
+    # Two articles of the Code pénal: its version, link and « remplacé » warning said once.
+    assert "- **Code pénal** — version à jour au 28 mai 2024 — http://www.ejustice" in sources
+    assert sources.count("**Code pénal** —") == 1 and sources.count("⚠ Texte remplacé par") == 1
+    assert "  - **Code pénal, art. 458ter** (`code-penal-1867:art-458ter`)" in sources
+    assert "  - **Code pénal, art. 458** (`code-penal-1867:art-458`)" in sources
     assert "n'est pas un avis juridique" in markdown
+
+
+def test_export_says_a_documents_warnings_once_and_a_units_own_note_under_it(corpus):
+    cited = ["loi-1976-07-08-cpas:art-1", "loi-1976-07-08-cpas:art-36"]
+    sources = "\n".join(render.sources_markdown(corpus, cited))
+    document_line = next(line for line in sources.split("\n") if line.startswith("- **Loi organique des CPAS**"))
+    assert "wallex.wallonie.be" in document_line
+    # The document is partial: said once, at the document; art. 36's own note (a cut quotation) under it.
+    assert sources.count("  - ⚠ Texte partiel : Tout sauf les art. 1er et 2") == 1
+    assert "    - ⚠ Texte partiel : Pas le texte de l'article" in sources
+    art_1 = sources.split("(`loi-1976-07-08-cpas:art-1`)", 1)[1].split("\n")[1]
+    assert art_1.startswith("  - **Loi organique des CPAS, art. 36**")  # art. 1 has no warning of its own
+    assert ".." not in sources
 
 
 def test_export_of_an_unknown_unit_and_the_file_name(corpus):
