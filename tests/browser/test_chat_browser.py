@@ -403,6 +403,17 @@ def test_several_participants_without_login_or_history(open_server, open_page, t
     assert json.loads(out.read_text(encoding="utf-8"))["question"] == QUESTION_458TER
 
 
+def test_screen_reader_labels_are_in_french(open_server, open_page):
+    """The theme switch and the dialogs' close button: labels the framework leaves in English."""
+    page = open_page(open_server)
+    page.wait_for_selector("#starters")
+    page.get_by_text("Changer de thème", exact=True).wait_for(state="attached")
+    page.click("#chat-settings-open-modal")  # a dialog: its close button
+    page.get_by_text("Fermer", exact=True).first.wait_for(state="attached")
+    labels = page.locator("span.sr-only").all_text_contents()
+    assert "Toggle theme" not in labels and "Close" not in labels, labels
+
+
 def test_answer_mode_setting_and_corpus_listing(open_server, open_page):
     page = open_page(open_server)
     page.click("#starter-textes-du-corpus")

@@ -25,3 +25,21 @@
     if (Date.now() - lastClick > 1500) close(title);
   }).observe(document.body, { childList: true, subtree: true, characterData: true });
 })();
+
+// Chainlit's frontend writes a few screen-reader labels in English, outside its translation
+// files (the theme switch, the close buttons of panels and dialogs): say them in French.
+(function () {
+  var french = { "Toggle theme": "Changer de thème", "Close": "Fermer" };
+  var pending = false;
+  function translate() {
+    pending = false;
+    document.querySelectorAll("span.sr-only").forEach(function (span) {
+      var text = span.textContent;
+      if (Object.prototype.hasOwnProperty.call(french, text)) span.textContent = french[text];
+    });
+  }
+  new MutationObserver(function () {
+    if (!pending) { pending = true; window.requestAnimationFrame(translate); }
+  }).observe(document.body, { childList: true, subtree: true });
+  translate();
+})();
