@@ -257,18 +257,32 @@ def version_line(document: Document) -> str:
 
 
 def unit_warnings(corpus: Corpus, document: Document, unit: Unit) -> list[str]:
-    """Partial and replaced texts: what a reader must know before relying on the unit."""
-    meta, warnings = document.meta, []
+    """Partial and replaced texts: what a reader must know before relying on the unit. A unit
+    that says what it lacks gives its own partial-text line instead of the document's."""
+    shared = document_warnings(corpus, document)
     if not document.complete or unit.partial:
-        warnings.append("Texte partiel : " + (unit.note or meta.get("missing") or "voir le document").rstrip(".") + ".")
-    elif unit.note:
-        warnings.append(f"Note : {unit.note}")
+        own = [partial_warning(unit.note or document.meta.get("missing"))]
+        shared = shared[0 if document.complete else 1:]  # the document's partial line, replaced
+    else:
+        own = [f"Note : {unit.note}"] if unit.note else []
+    return own + shared
+
+
+def document_warnings(corpus: Corpus, document: Document) -> list[str]:
+    """The warnings that hold for every unit of the document (partial text, replaced text)."""
+    meta, warnings = document.meta, []
+    if not document.complete:
+        warnings.append(partial_warning(meta.get("missing")))
     if meta.get("replaced_by"):
         target = corpus.documents.get(meta["replaced_by"])
         since = f" depuis le {french_date(meta['replaced_on'])}" if meta.get("replaced_on") else ""
         name = target.label if target else meta["replaced_by"]
         warnings.append(f"Texte remplacé par « {name} »{since}. {meta.get('replaced_note') or ''}".strip())
     return warnings
+
+
+def partial_warning(what: str | None) -> str:
+    return "Texte partiel : " + (what or "voir le document").rstrip(".") + "."
 
 
 # Only an official publisher is « officiel » (Justel / Moniteur belge, Wallex, Gallilex, the
@@ -389,24 +403,11 @@ def sources_markdown(corpus: Corpus, unit_ids: list[str]) -> list[str]:
         official, consulted = official_urls(document), consulted_urls(document)
         where = (f" — {official[0]}" if official
                  else f" — copie consultée (non officielle) : {consulted[0]}" if consulted else "")
+        shared = document_warnings(corpus, document)
         lines.append(f"- **{document.label}** — {version}{where}")
-        lines += [f"  - ⚠ {warning}" for warning in document_warnings(corpus, document)]
+        lines += [f"  - ⚠ {warning}" for warning in shared]
         for unit in units:
             lines.append(f"  - **{unit_label(document, unit)}** (`{unit.id}`)")
-            own = [w for w in unit_warnings(corpus, document, unit) if w not in document_warnings(corpus, document)]
-            lines += [f"    - ⚠ {warning}" for warning in own]
+            lines += [f"    - ⚠ {warning}" for warning in unit_warnings(corpus, document, unit) if warning not in shared]
     lines += [f"- {unit_id} (n'est plus dans le corpus)" for unit_id in gone]
     return lines + [""]
-
-
-def document_warnings(corpus: Corpus, document: Document) -> list[str]:
-    """The warnings that hold for every unit of the document (partial text, replaced text)."""
-    meta, warnings = document.meta, []
-    if not document.complete:
-        warnings.append("Texte partiel : " + (meta.get("missing") or "voir le document").rstrip(".") + ".")
-    if meta.get("replaced_by"):
-        target = corpus.documents.get(meta["replaced_by"])
-        since = f" depuis le {french_date(meta['replaced_on'])}" if meta.get("replaced_on") else ""
-        name = target.label if target else meta["replaced_by"]
-        warnings.append(f"Texte remplacé par « {name} »{since}. {meta.get('replaced_note') or ''}".strip())
-    return warnings
