@@ -106,23 +106,26 @@ class Retriever:
         self.spotter = self._spotter() if system == "hybrid" and self.settings.weights.get("issues") else None
         self.aliases = alias_table(corpus)
         self.judge_model = "use" if "use" in self.embeddings else "main"
-        self.scope = ScopeGuard(self.embeddings[self.judge_model], situations=self._cue_vectors(self.judge_model)) \
-            if self.settings.scope_margin is not None else None
+        self.scope = None if self.settings.scope_margin is None else ScopeGuard(
+            self.embeddings[self.judge_model], situations=[vector for _, vector in self._cue_vectors(self.judge_model)])
 
     def _spotter(self) -> IssueSpotter | None:
         if "main" not in self.embeddings:
             return None
-        return IssueSpotter(self.issues, self._cue_vectors("main", as_dict=True), self.known_units,
-                            self.settings.issue_temperature, lexical=self.settings.issue_lexical)
+        vectors = {text_hash(cue): vector for cue, vector in self._cue_vectors("main")}
+        return IssueSpotter(self.issues, vectors, self.known_units, self.settings.issue_temperature,
+                            lexical=self.settings.issue_lexical)
 
-    def _cue_vectors(self, model: str, as_dict: bool = False):
-        """Cue vectors come with the index; cues added since the build are embedded here."""
-        vectors = self.index.query_vectors(model)
-        missing = [cue for cue in cue_texts(self.issues) if text_hash(cue) not in vectors]
+    def _cue_vectors(self, model: str) -> list[tuple[str, list[float]]]:
+        """(cue, vector) in catalogue order. The vectors come with the index (Assistant brings an
+        index without them up to date); cues added since are embedded here, for this process only."""
+        stored = self.index.query_vectors(model)
+        cues = cue_texts(self.issues)
+        missing = [cue for cue in cues if text_hash(cue) not in stored]
         if missing:
-            vectors = {**vectors, **{text_hash(c): v for c, v in
-                                     zip(missing, self.embeddings[model].get_query_embeddings(missing))}}
-        return vectors if as_dict else [vectors[text_hash(c)] for c in cue_texts(self.issues)]
+            stored = {**stored, **{text_hash(c): v for c, v in
+                                   zip(missing, self.embeddings[model].get_query_embeddings(missing))}}
+        return [(cue, stored[text_hash(cue)]) for cue in cues]
 
     def retrieve(self, question: str, k: int = 10) -> Retrieval:
         started = time.perf_counter()

@@ -396,3 +396,23 @@ def test_runs_of_article_numbers_are_shortened_for_the_encoders_only(empty_corpu
     assert "aux articles (…), commise sur un mineur" in chunk.for_embedding
     assert "l'article 458." in chunk.for_embedding  # a single number is meaningful: kept
     assert "417/24 à 417/38" in chunk.text  # BM25 and the answer keep the whole text
+
+
+@pytest.mark.slow
+def test_an_index_without_the_issue_cues_is_brought_up_to_date_once(writable_index, embeddings, monkeypatch):
+    """An index built before the cues existed: the first start embeds them into a new version
+    (passages reused), the next start finds them and builds nothing."""
+    settings = writable_index
+    monkeypatch.setattr(engine, "embeddings_for", lambda _settings: embeddings)
+    old = pointer(settings)["version"]
+    for stored in (settings.index_dir / "versions" / old).glob("queries-*.npz"):
+        stored.unlink()
+    assert engine.lacks_cues(settings)
+    wait_next_second()
+    first = engine.Assistant(settings)
+    new = pointer(settings)["version"]
+    assert new != old and not engine.lacks_cues(settings)
+    assert set(first.index.query_vectors("main")) == {text_hash(c) for c in cue_texts(load_issues())}
+    del first
+    engine.Assistant(settings)
+    assert pointer(settings)["version"] == new
