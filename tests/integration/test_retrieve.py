@@ -235,16 +235,18 @@ HISTORY = [
 
 
 def test_follow_up_gets_the_previous_user_question():
+    # One question: the earlier situation and legal point, with the new fact as its hypothesis.
     standalone = standalone_question("Et si la victime est majeure ?", HISTORY)
-    assert standalone == f"{HISTORY[0]['content']} Et si la victime est majeure ?"
+    assert standalone == ("Je suis assistante sociale : puis-je signaler au procureur des violences sur un mineur "
+                          "si la victime est majeure ?")
 
 
 def test_follow_up_uses_the_last_user_turn():
-    history = [{"role": "user", "content": "Première question sur le secret ?"},
+    history = [{"role": "user", "content": "Puis-je partager le secret avec un collègue ?"},
                {"role": "assistant", "content": "Réponse."},
-               {"role": "user", "content": "  Deuxième question sur la concertation ?  "}]
+               {"role": "user", "content": "  La police peut-elle consulter le dossier social d'un usager ?  "}]
     assert standalone_question("Et pour un conseiller ?", history) == \
-        "Deuxième question sur la concertation ? Et pour un conseiller ?"
+        "Un conseiller peut-il consulter le dossier social d'un usager ?"
 
 
 def test_standalone_question_is_unchanged():

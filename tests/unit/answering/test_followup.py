@@ -1,0 +1,170 @@
+"""Follow-up questions rewritten into one standalone question (deterministic, no model)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from assistant.answering.followup import is_follow_up, parse, standalone_question
+
+pytestmark = pytest.mark.unit
+
+ADO = "Une ado de 15 ans me dit que son beau-père la frappe, je peux prévenir le parquet ?"
+GAMIN = "Un gamin de 9 ans est frappé chez lui : je peux prévenir le parquet ?"
+ENFANT = ("Un enfant me confie qu'il est battu à la maison. Puis-je en parler au procureur du Roi malgré le "
+          "secret professionnel ?")
+AS = "Je suis assistante sociale : puis-je signaler au procureur des violences sur un mineur ?"
+POLICE = "La police peut-elle consulter le dossier social d'un usager du CPAS ?"
+TEMOIN = "Je suis appelée à témoigner en justice au sujet d'un usager. Dois-je parler ?"
+DOSSIER = "La police me demande le dossier d'un usager, dois-je le donner ?"
+CONCERTATION = "Puis-je partager des informations confidentielles lors d'une concertation de cas ?"
+INFORMAL = "une ado de 15 ans me dit que son beau pere la frappe je peux prevenir le parquet"
+ANSWER = "Extraits des textes : Code pénal, art. 458bis… Oui, vous pouvez informer le procureur du Roi."
+
+
+def history(*questions: str) -> list[dict]:
+    turns = []
+    for question in questions:
+        turns += [{"role": "user", "content": question}, {"role": "assistant", "content": ANSWER}]
+    return turns
+
+
+@pytest.mark.parametrize("earlier, follow_up, expected", [
+    # a changed fact: the age the situation gives is replaced; another fact is the hypothesis
+    (ADO, "et si elle a 17 ans ?",
+     "Une ado de 17 ans me dit que son beau-père la frappe : je peux prévenir le parquet ?"),
+    (ADO, "elle a 12 ans", "Une ado de 12 ans me dit que son beau-père la frappe : je peux prévenir le parquet ?"),
+    (GAMIN, "et s'il est majeur ?", "Un gamin est frappé chez lui : je peux prévenir le parquet s'il est majeur ?"),
+    (AS, "Et si la victime est majeure ?",
+     "Je suis assistante sociale : puis-je signaler au procureur des violences sur un mineur si la victime est "
+     "majeure ?"),
+    (INFORMAL, "et si elle a 17 ans",
+     "Une ado de 17 ans me dit que son beau pere la frappe : je peux prevenir le parquet ?"),
+    # another addressee, with the preposition the verb wants
+    (ADO, "et à la police ?", "Une ado de 15 ans me dit que son beau-père la frappe : je peux prévenir la police ?"),
+    (ADO, "même chose pour le directeur de l'école ?",
+     "Une ado de 15 ans me dit que son beau-père la frappe : je peux prévenir le directeur de l'école ?"),
+    (ADO, "Même chose pour le directeur de l’école", # typographic apostrophe, no question mark
+     "Une ado de 15 ans me dit que son beau-père la frappe : je peux prévenir le directeur de l’école ?"),
+    (ENFANT, "et au juge ?",
+     "Un enfant me confie qu'il est battu à la maison : puis-je en parler au juge malgré le secret professionnel ?"),
+    (ENFANT, "et avec ses parents ?",
+     "Un enfant me confie qu'il est battu à la maison : puis-je en parler à ses parents malgré le secret "
+     "professionnel ?"),
+    (AS, "et à la police ?",
+     "Je suis assistante sociale : puis-je signaler à la police des violences sur un mineur ?"),
+    # another requester, or the asker's own role
+    (POLICE, "et le juge ?", "Le juge peut-il consulter le dossier social d'un usager du CPAS ?"),
+    (POLICE, "et pour un conseiller ?", "Un conseiller peut-il consulter le dossier social d'un usager du CPAS ?"),
+    (DOSSIER, "et si c'est le juge d'instruction ?",
+     "Le juge d'instruction me demande le dossier d'un usager : dois-je le donner ?"),
+    (AS, "Et pour un conseiller ?",
+     "Je suis conseiller : puis-je signaler au procureur des violences sur un mineur ?"),
+    # an elliptical question keeps the earlier legal point
+    (ADO, "pourquoi ?",
+     "Une ado de 15 ans me dit que son beau-père la frappe : je peux prévenir le parquet, pourquoi ?"),
+    (ADO, "je risque quoi ?",
+     "Une ado de 15 ans me dit que son beau-père la frappe : je peux prévenir le parquet, je risque quoi ?"),
+    (TEMOIN, "et si je refuse ?",
+     "Je suis appelée à témoigner en justice au sujet d'un usager : que se passe-t-il si je refuse de parler ?"),
+    (CONCERTATION, "et si je refuse ?",
+     "Que se passe-t-il si je refuse de partager des informations confidentielles lors d'une concertation de cas ?"),
+    (DOSSIER, "et si je refuse", "La police me demande le dossier d'un usager : que se passe-t-il si je refuse de "
+                                 "le donner ?"),
+    (ADO, "même sans son accord ?",
+     "Une ado de 15 ans me dit que son beau-père la frappe : je peux prévenir le parquet même sans son accord ?"),
+    # a question of its own that leans on the earlier situation (pronouns, « dans ce cas »)
+    (ADO, "je peux lui en parler ?", "Une ado de 15 ans me dit que son beau-père la frappe : je peux lui en parler ?"),
+    (ENFANT, "Mais dans ce cas, qui décide si la réunion peut avoir lieu sans l'usager ?",
+     "Un enfant me confie qu'il est battu à la maison : qui décide si la réunion peut avoir lieu sans l'usager ?"),
+    (DOSSIER, "Et le directeur général du CPAS peut-il le consulter ?",
+     "La police me demande le dossier d'un usager : le directeur général du CPAS peut-il le consulter ?"),
+    (CONCERTATION, "je peux en parler à la famille ?",
+     "Partager des informations confidentielles lors d'une concertation de cas : je peux en parler à la famille ?"),
+    ("Que dit l'article 458 ?", "et le 458bis ?", "Que dit l'article 458bis ?"),
+])
+def test_a_follow_up_becomes_one_standalone_question(earlier, follow_up, expected):
+    rewritten = standalone_question(follow_up, history(earlier))
+    assert rewritten == expected
+    assert rewritten.count("?") == 1 and rewritten.endswith(" ?")
+    assert earlier not in rewritten or earlier == expected  # never the earlier question glued in front
+
+
+@pytest.mark.parametrize("question", [
+    "Puis-je partager des informations confidentielles lors d'une concertation de cas ?",
+    "La police peut-elle consulter le dossier d'un usager ?",
+    "Quelle peine risque un travailleur social qui révèle un secret professionnel ?",
+    "Que dit l'article 458 du Code pénal ?",
+    "Et si un usager me confie qu'il a commis un vol, dois-je le dénoncer à la police ?",
+    "Où puis-je trouver le texte de la loi organique des CPAS ?",
+    "Un assistant social du CPAS peut-il témoigner en justice sur ce qu'un usager lui a confié ?",
+    "un usager me dit qu il va frapper sa femme ce soir je dois prevenir la police",
+])
+def test_a_new_standalone_question_is_kept_as_typed(question):
+    assert not is_follow_up(question)
+    assert standalone_question(question, history(ADO)) == question
+    assert standalone_question(question, history(ADO, "et à la police ?")) == question
+
+
+def test_without_history_nothing_changes():
+    for question in ("Et si la victime est majeure ?", "pourquoi ?", "et à la police ?"):
+        assert standalone_question(question, []) == question
+        assert standalone_question(question, None) == question
+
+
+def test_thanks_is_not_rewritten_and_does_not_break_the_thread():
+    assert standalone_question("merci", history(ADO)) == "merci"
+    assert standalone_question("et au juge ?", history(ENFANT, "merci")) == \
+        "Un enfant me confie qu'il est battu à la maison : puis-je en parler au juge malgré le secret professionnel ?"
+
+
+def test_multi_turn_follow_ups_build_on_each_other():
+    turns = [ADO]
+    expected = [
+        ("et si elle a 17 ans ?",
+         "Une ado de 17 ans me dit que son beau-père la frappe : je peux prévenir le parquet ?"),
+        ("et à la police ?", "Une ado de 17 ans me dit que son beau-père la frappe : je peux prévenir la police ?"),
+        ("pourquoi ?", "Une ado de 17 ans me dit que son beau-père la frappe : je peux prévenir la police, pourquoi ?"),
+        # « pourquoi ? » was asked once: the next follow-up builds on the legal point, not on it
+        ("même sans son accord ?",
+         "Une ado de 17 ans me dit que son beau-père la frappe : je peux prévenir la police même sans son accord ?"),
+    ]
+    for follow_up, rewritten in expected:
+        assert standalone_question(follow_up, history(*turns)) == rewritten
+        turns.append(follow_up)
+
+
+def test_the_latest_standalone_user_question_is_the_one_followed():
+    # A new question replaces the earlier one; the assistant's text is never read.
+    turns = history(ADO, CONCERTATION)
+    assert standalone_question("et avec la police ?", turns) == \
+        "Puis-je partager des informations confidentielles lors d'une concertation de cas, et avec la police ?"
+    turns[-1]["content"] = "La police peut-elle consulter le dossier ? Le juge aussi ?"  # assistant turn
+    assert "juge" not in standalone_question("pourquoi ?", turns)
+
+
+def test_the_situation_is_shortened_and_the_rewrite_is_fast():
+    long_situation = "Une ado de 15 ans me dit que son beau-père la frappe " + "et la menace " * 40
+    earlier = f"{long_situation}, je peux prévenir le parquet ?"
+    started = time.perf_counter()
+    rewritten = standalone_question("et à la police ?", history(earlier, "et si elle a 17 ans ?"))
+    assert time.perf_counter() - started < 0.1
+    assert len(rewritten) < 260 and rewritten.endswith("je peux prévenir la police ?")
+    assert "17 ans" in rewritten
+
+
+def test_parse_splits_situation_and_legal_point():
+    frame = parse(ADO)
+    assert (frame.situation, frame.ask, frame.self_ask) == (
+        "Une ado de 15 ans me dit que son beau-père la frappe", "je peux prévenir le parquet", True)
+    frame = parse(POLICE)
+    assert (frame.situation, frame.ask, frame.self_ask) == ("", POLICE[:-2], False)
+    assert parse(INFORMAL).ask == "je peux prevenir le parquet"
+
+
+def test_follow_up_detection():
+    for question in ("Et si la victime est majeure ?", "Même chose pour un éducateur ?", "pourquoi ?",
+                     "je peux lui en parler ?", "Mais dans ce cas, qui décide si la réunion peut avoir lieu ?",
+                     "et si je refuse ?", "je risque quoi ?"):
+        assert is_follow_up(question), question
