@@ -29,6 +29,10 @@ UNIT_ARTICLE_RE = re.compile(rf":art-({ARTICLE_NUMBER})$", re.IGNORECASE)
 RANGE_END_RE = re.compile(r"(\D*(?:\d+\D+)*?)(\d+)")
 MAX_RANGE = 200  # « articles 1 à 2004 » is not read as showing two thousand articles
 # Words a sentence may use without any extract saying them (the answer's own scaffolding).
+# A yes or no that only the extracts can give: « Oui, cela dépend de l'extrait [2]. », « Non. »,
+# « Vous pouvez [1]. » (once its scaffolding is set aside, nothing else is left to check).
+YES_NO_RE = re.compile(r"^\W*(oui|non)\b", re.IGNORECASE)
+MODAL_RE = re.compile(r"\b(?:pouvez|pouvons|peut|peuvent|devez|devons|doit|doivent)\b", re.IGNORECASE)
 SCAFFOLD = ("oui non cela depend peut doit pouvez devez vous votre selon texte textes extrait extraits "
             "article articles prevoit precise indique dit condition conditions attention cas ainsi "
             "egalement toutefois cependant mais donc alors seulement uniquement")
@@ -49,7 +53,7 @@ class Verifier:
         known = {e.number: e for e in extracts}
         text, removed = drop_unknown_citations(answer, set(known))
         # A small model can loop on one sentence: each sentence is kept once.
-        parts = list(dict.fromkeys(split_answer(text)))
+        parts = self._join_bare_answers(list(dict.fromkeys(split_answer(text))))
         checked = [self._sentence(s, known) for s in parts]
         text = " ".join(c.text if c else part for c, part in zip(checked, parts))
         invented = invented_numbers(text, extracts)
@@ -59,9 +63,11 @@ class Verifier:
         citations = [n for n in cited_numbers(sentence) if n in known]
         if GAP_RE.match(sentence.strip()):
             return None  # « Les extraits ne précisent pas … »: what the prompt asks for, not a claim
-        words = set(self.analyzer(CITATION_RE.sub(" ", sentence))) - self.scaffold
+        words = self._words(sentence)
         if not words:
-            return None  # « Oui. », « Cela dépend. »: nothing to support
+            if not bare_answer(sentence):
+                return None  # « Cela dépend. »: nothing to support
+            return self._bare_answer(sentence, citations, known)
         if citations:
             support = max(self._overlap(words, set(self.analyzer(known[n].source))) for n in citations)
             return CheckedSentence(sentence.strip(), tuple(citations), support >= self.min_support,
@@ -74,10 +80,50 @@ class Verifier:
             return CheckedSentence(attach_citation(sentence.strip(), best), (best,), True, round(support, 3), True)
         return CheckedSentence(sentence.strip(), (), False, round(support, 3))
 
+    def _words(self, sentence: str) -> set[str]:
+        return set(self.analyzer(CITATION_RE.sub(" ", sentence))) - self.scaffold
+
+    def _bare_answer(self, sentence: str, citations: list[int], known: dict[int, Extract]) -> CheckedSentence:
+        """« Oui, cela dépend de l'extrait [2]. »: a yes or no with nothing else to check is
+        supported only by an extract that says it (« Oui, … » in a written answer); otherwise it
+        is flagged, cited or not: the extracts give conditions, never a plain yes."""
+        sentence = sentence.strip()
+        answer = YES_NO_RE.match(sentence)
+        sources = citations or list(known)
+        stating = [n for n in sources if answer and states(known[n].source, answer.group(1))]
+        if not stating:
+            return CheckedSentence(sentence, tuple(citations), False, 0.0)
+        if citations:
+            return CheckedSentence(sentence, tuple(citations), True, 1.0)
+        return CheckedSentence(attach_citation(sentence, stating[0]), (stating[0],), True, 1.0, True)
+
+    def _join_bare_answers(self, parts: list[str]) -> list[str]:
+        """« Oui. Vous pouvez informer le procureur [1]. » is one answer: a bare, uncited « Oui. »
+        is checked with the sentence that follows it, which says what the yes means."""
+        joined: list[str] = []
+        for part in parts:
+            previous = joined[-1] if joined else ""
+            if previous and bare_answer(previous) and not cited_numbers(previous) and not self._words(previous):
+                joined[-1] = f"{previous} {part}"
+            else:
+                joined.append(part)
+        return joined
+
     def _overlap(self, words: set[str], source: set[str]) -> float:
         unseen = max(self.idf.values(), default=1.0)  # a word the corpus never uses weighs most
         weight = {w: self.idf.get(w, unseen) for w in words}
         return sum(weight[w] for w in words & source) / sum(weight.values())
+
+
+def bare_answer(sentence: str) -> bool:
+    """Whether a sentence answers yes or no (« Oui, … », « Non. », « Vous pouvez. »)."""
+    text = CITATION_RE.sub(" ", sentence)
+    return bool(YES_NO_RE.match(text) or MODAL_RE.search(text))
+
+
+def states(source: str, word: str) -> bool:
+    """Whether an extract itself answers « Oui » / « Non » (a sentence of it starts so)."""
+    return bool(re.search(rf"(?:^|[.!?:;]\s+|[«\"(]\s*)(?:{word})\b(?!-)", source, re.IGNORECASE))
 
 
 def inverse_frequencies(analyzer, texts: list[str]) -> dict[str, float]:

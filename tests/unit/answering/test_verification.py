@@ -99,8 +99,46 @@ def test_repeated_sentences_are_kept_once(verifier):
     assert len(checked.sentences) == 1 and checked.text.count("puni") == 1
 
 
-def test_bare_direct_answer_is_not_counted():
-    assert Verifier().check("Oui.", EXTRACTS).sentences == ()
+@pytest.mark.parametrize("draft", ["Oui, cela dépend de l'extrait [2].", "Oui [1].", "Non, selon l'extrait [1].",
+                                   "Vous pouvez [1].", "Oui.", "Non.", "« Oui », selon les textes."])
+def test_a_bare_yes_or_no_the_extracts_do_not_state_is_flagged(verifier, draft):
+    # Nothing in it to check but the yes or no: the extracts give conditions, never a plain yes.
+    checked = verifier.check(draft, EXTRACTS)
+    [sentence] = checked.sentences
+    assert not sentence.supported and sentence.support == 0.0
+    assert checked.warnings() == [f"Phrase non étayée par les extraits cités, à vérifier : « {draft} »"]
+    assert checked.text == draft  # flagged, never rewritten
+
+
+def test_a_bare_yes_is_judged_with_the_sentence_that_says_what_it_means(verifier):
+    supported = ("Oui. Vous pouvez informer le procureur du Roi d'une infraction sur un mineur en cas de danger "
+                 "grave et imminent [1].")
+    checked = verifier.check(supported, EXTRACTS)
+    [sentence] = checked.sentences
+    assert sentence.supported and sentence.citations == (1,) and checked.text == supported
+    assert not checked.warnings()
+    checked = verifier.check("Oui. Il faut toujours prévenir le directeur du service [2].", EXTRACTS)
+    assert [s.supported for s in checked.sentences] == [False]
+    # A cited « Oui » is a claim about that extract: a supported sentence after it does not cover it.
+    checked = verifier.check("Oui, cela dépend de l'extrait [2]. Les médecins qui révèlent des secrets sont "
+                             "punis d'emprisonnement [2].", EXTRACTS)
+    assert [s.supported for s in checked.sentences] == [False, True]
+
+
+def test_an_extract_that_itself_answers_yes_supports_a_bare_yes(verifier):
+    written = ("Oui, le CPAS peut communiquer ces informations au procureur du Roi lorsque la loi le prévoit. "
+               "Non-assistance : voir l'article 422bis.")
+    extracts = EXTRACTS + [Extract(3, "qe-cassart-2025:reponse", "Réponse", written[:80], written)]
+    [cited] = verifier.check("Oui [3].", extracts).sentences
+    assert cited.supported
+    [uncited] = verifier.check("Oui.", extracts).sentences
+    assert uncited.supported and uncited.citations == (3,) and uncited.attributed
+    # « Non-assistance » does not answer « Non ».
+    assert not verifier.check("Non [3].", extracts).sentences[0].supported
+
+
+def test_hedging_without_yes_or_no_is_not_counted(verifier):
+    assert verifier.check("Cela dépend [2].", EXTRACTS).sentences == ()
 
 
 def test_citation_parsing():
