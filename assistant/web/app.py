@@ -295,5 +295,5 @@ async def export_action(action: cl.Action):
     name = export.export_filename()
     content = render.conversation_markdown(exchanges, assistant.corpus).encode("utf-8")
     file = cl.File(name=name, content=content, display="inline", mime="text/markdown")
-    await cl.Message(content=f"Conversation exportée ({len(exchanges)} question(s)) : {name}", author=AUTHOR,
+    await cl.Message(content=export.export_notice(len(exchanges), name), author=AUTHOR,
                      elements=[file]).send()

@@ -38,4 +38,11 @@ def history_turns(reply: Reply) -> list[dict]:
 
 
 def export_filename(when: datetime | None = None) -> str:
-    return f"conversation-{(when or datetime.now()):%Y-%m-%d-%H%M}.md"
+    """The downloaded file's name: what it is, then the date and time of the export
+    (`conversation-secret-professionnel-2026-01-02-09h05.md`), which also sorts files by date."""
+    return f"conversation-secret-professionnel-{(when or datetime.now()):%Y-%m-%d-%Hh%M}.md"
+
+
+def export_notice(questions: int, name: str) -> str:
+    """The message that carries the file."""
+    return f"Conversation exportée ({questions} question{'s' if questions > 1 else ''}) : {name}"

@@ -70,4 +70,9 @@ def test_export_says_a_documents_warnings_once_and_a_units_own_note_under_it(cor
 def test_export_of_an_unknown_unit_and_the_file_name(corpus):
     record = {"question": "q", "standalone": "q", "passages": "p", "citations": ["absent:art-1"]}
     assert "- absent:art-1 (n'est plus dans le corpus)" in render.conversation_markdown([record], corpus)
-    assert export.export_filename(datetime(2026, 1, 2, 3, 4)) == "conversation-2026-01-02-0304.md"
+    assert export.export_filename(datetime(2026, 1, 2, 3, 4)) == "conversation-secret-professionnel-2026-01-02-03h04.md"
+
+
+def test_export_notice_counts_questions_in_french():
+    assert export.export_notice(1, "f.md") == "Conversation exportée (1 question) : f.md"
+    assert export.export_notice(3, "f.md") == "Conversation exportée (3 questions) : f.md"
