@@ -413,7 +413,27 @@ def with_party(frame: Frame, party, body: str, requester: bool = False) -> Frame
         return replace(frame, ask=agree(put(frame.ask, subjects[0], phrase), det))
     if addressees:
         return replace(frame, ask=put(frame.ask, addressees[-1], phrase))
+    acting = as_actor(frame.ask, phrase, det) if role_noun and not told else None
+    if acting:  # « et pour un conseiller ? » after « Puis-je partager… ? »: « Un conseiller peut-il partager… »
+        return replace(frame, ask=acting, self_ask=False)
     return replace(frame, ask=f"{frame.core}, et {decapitalize(body)}", condition="")
+
+
+ACTOR_MODALS = (("peut", r"(?:est[- ]ce (?:que |qu'))?(?:je |j'|on )(?:peux|peut)|(?:puis|peux)-je|peut-on"),
+                ("doit", r"(?:est[- ]ce (?:que |qu'))?(?:je |j'|on )(?:dois|doit)|dois-je|doit-on"),
+                ("a-t-il le droit", r"(?:j'|on )a(?:i)? le droit|ai-je le droit"))
+
+
+def as_actor(ask: str, phrase: str, det: str) -> str | None:
+    """« Puis-je partager des informations… » with « un conseiller » → « Un conseiller peut-il
+    partager des informations… »; None when the asker's modal is not one of these."""
+    folded = key(ask)
+    for verb, pattern in ACTOR_MODALS:
+        match = re.match(pattern, folded)
+        if match:
+            inverted = verb if "-" in verb else f"{verb}-il"
+            return agree(f"{capitalize(phrase)} {inverted}{ask[match.end():]}", det or "le")
+    return None
 
 
 def same_kind(target, noun: str) -> bool:

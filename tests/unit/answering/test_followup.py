@@ -61,6 +61,10 @@ def history(*questions: str) -> list[dict]:
      "Le juge d'instruction me demande le dossier d'un usager : dois-je le donner ?"),
     (AS, "Et pour un conseiller ?",
      "Je suis conseiller : puis-je signaler au procureur des violences sur un mineur ?"),
+    (CONCERTATION, "Et pour un conseiller ?",
+     "Un conseiller peut-il partager des informations confidentielles lors d'une concertation de cas ?"),
+    ("Ai-je le droit de consulter le dossier d'un usager ?", "et la présidente ?",
+     "La présidente a-t-elle le droit de consulter le dossier d'un usager ?"),
     # an elliptical question keeps the earlier legal point
     (ADO, "pourquoi ?",
      "Une ado de 15 ans me dit que son beau-père la frappe : je peux prévenir le parquet, pourquoi ?"),

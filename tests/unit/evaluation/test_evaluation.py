@@ -322,8 +322,9 @@ def test_eval_command(tmp_path, monkeypatch, capsys, small_index):
             assert len(question["retrieved"]) <= 10
         assert per["t-1"]["hit@5"] is True and per["t-1"]["abstained"] is False
         assert per["t-4"]["abstained"] is True and per["t-4"]["rank"] is None
-        # The follow-up was asked with the previous user question.
-        assert per["t-3"]["query"].startswith("Les conseillers de l'action sociale sont-ils tenus au secret ?")
+        # The follow-up was asked as one question carrying the previous user question's point.
+        assert per["t-3"]["query"] == ("Les conseillers de l'action sociale sont-ils tenus au secret s'ils en parlent "
+                                       "à un tiers qui n'est pas conseiller ?")
         assert system["abstention"]["accuracy"] == 1.0
     hybrid = result["systems"][0]
     assert hybrid["retrieval"] == result["retrieval"]
