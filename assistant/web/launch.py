@@ -23,6 +23,7 @@ from assistant.config import Settings
 
 CHAT_FILES = Path(__file__).resolve().parent / "static"
 APP_FILE = Path(__file__).resolve().parent / "app.py"
+PRODUCT_IMAGES = ("logo_light.svg", "logo_dark.svg", "favicon.svg")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 # Libraries that would otherwise try to phone home (all fail offline, some slowly).
 OFFLINE_ENV = {"DO_NOT_TRACK": "1", "TRACELOOP_TELEMETRY": "false", "OTEL_SDK_DISABLED": "true",
@@ -49,7 +50,9 @@ def prepare_app_root(settings: Settings, host: str, port: int) -> Path:
     for name in ("chainlit.md", "chainlit_fr-FR.md"):
         shutil.copyfile(CHAT_FILES / "chainlit.md", root / name)
     shutil.copyfile(CHAT_FILES / "theme.json", root / "public" / "theme.json")
-    for name in ("assistant.css", "assistant.js"):
+    # The product's own logo and icon, served by Chainlit at /logo and /favicon (the latter is also
+    # the assistant's avatar and the login page's picture) instead of the framework's.
+    for name in ("assistant.css", "assistant.js", *PRODUCT_IMAGES):
         shutil.copyfile(CHAT_FILES / name, root / "public" / name)
     return root
 

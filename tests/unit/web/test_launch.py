@@ -36,6 +36,18 @@ def test_app_root_is_prepared_from_the_shipped_files():
     assert "ne donne pas d'avis juridique" in (root / "chainlit.md").read_text(encoding="utf-8").replace("**", "")
     assert json.loads((root / "public" / "theme.json").read_text(encoding="utf-8"))["custom_fonts"] == []
     assert (root / "public" / "assistant.js").exists() and (root / "public" / "assistant.css").exists()
+    for name in ("logo_light.svg", "logo_dark.svg", "favicon.svg"):  # served at /logo and /favicon
+        assert (root / "public" / name).read_bytes() == (chat_server.CHAT_FILES / name).read_bytes()
+
+
+def test_product_logo_names_the_product_not_the_framework():
+    """The welcome screen's and login page's logo is the product's name, in both themes."""
+    root = chat_server.prepare_app_root(settings(), "127.0.0.1", 8123)
+    name = tomllib.loads((root / ".chainlit" / "config.toml").read_text(encoding="utf-8"))["UI"]["name"]
+    for theme in ("light", "dark"):
+        logo = (chat_server.CHAT_FILES / f"logo_{theme}.svg").read_text(encoding="utf-8")
+        assert f">{name}</text>" in logo and "chainlit" not in logo.lower()
+    assert "chainlit" not in (chat_server.CHAT_FILES / "favicon.svg").read_text(encoding="utf-8").lower()
 
 
 def test_french_translation_is_complete():
