@@ -310,9 +310,10 @@ def test_feedback_export_and_reload_restore_the_conversation(workshop_server, op
     assert json.loads(rated[0][2])["question"] == QUESTION_458TER
 
     page.get_by_role("button", name="Exporter la conversation").last.click()
-    page.get_by_text("Conversation exportée (1 question(s))").wait_for()
+    page.get_by_text("Conversation exportée (1 question) :").wait_for()
     link = page.locator("a.inline-file").last  # the download element
-    assert re.fullmatch(r"conversation-\d{4}-\d{2}-\d{2}-\d{4}\.md", link.get_attribute("download"))
+    assert re.fullmatch(r"conversation-secret-professionnel-\d{4}-\d{2}-\d{2}-\d{2}h\d{2}\.md",
+                        link.get_attribute("download"))
     response = page.request.get(urljoin(page.url, link.get_attribute("href")))  # what a click downloads
     assert response.ok and response.headers["content-type"].startswith("text/markdown")
     exported = response.text()
@@ -432,3 +433,154 @@ def test_answer_mode_setting_and_corpus_listing(open_server, open_page):
     ask(page, QUESTION_458TER)
     page.get_by_text("Aucun modèle de langage n'est configuré").wait_for()
     assert page.get_by_text("Brouillon rédigé par le modèle local").count() >= 1
+
+
+# -- the product's face, feedback words, where the view lands (shape of the reply left aside) -----
+
+REPLIES = '[data-step-type="assistant_message"]'
+# Where the newest message (or the one given) sits in the scrolling list of messages, in pixels.
+GEOMETRY = """(message) => {
+  message = message || [...document.querySelectorAll('[data-step-type="assistant_message"]')].pop();
+  const box = message.closest('.overflow-y-auto');
+  const view = box.getBoundingClientRect(), own = message.getBoundingClientRect();
+  return {top: own.top - view.top, bottom: own.bottom - view.top, height: box.clientHeight, scrolled: box.scrollTop};
+}"""
+
+
+def product_name(server: ChatServer) -> str:
+    import tomllib
+
+    config = (server.home / "chainlit" / ".chainlit" / "config.toml").read_text(encoding="utf-8")
+    return tomllib.loads(config)["UI"]["name"]
+
+
+def framework_images() -> set[bytes]:
+    """Chainlit's own logos and icon, as shipped in its package."""
+    import chainlit
+
+    dist = Path(chainlit.__file__).parent / "frontend" / "dist"
+    return {path.read_bytes() for pattern in ("logo_*", "favicon*", "assets/logo_*") for path in dist.glob(pattern)}
+
+
+def images_shown(page) -> list[str]:
+    """Every picture of the page (logos, avatars, the login page's picture) and the tab's icon."""
+    sources = page.locator("img").evaluate_all("imgs => imgs.map(img => img.src)")
+    return sources + page.locator("link[rel=icon]").evaluate_all("links => links.map(link => link.href)")
+
+
+def assert_no_framework_image(page):
+    theirs = framework_images()
+    shown = images_shown(page) + [urljoin(page.url, "/logo?theme=dark"), urljoin(page.url, "/logo?theme=light")]
+    for source in shown:
+        response = page.request.get(source)
+        assert response.ok and response.body() not in theirs, source
+
+
+def send(page, question: str):
+    """Sends and waits for the end of the run, whatever the reply says: a new reply carries the
+    buttons under it, and the send button is back."""
+    before = page.get_by_role("button", name="Exporter la conversation").count()
+    page.fill("#chat-input", question)
+    page.click("#chat-submit")
+    page.get_by_role("button", name="Exporter la conversation").nth(before).wait_for()
+    page.locator("#chat-submit").wait_for()
+
+
+def scroll_at_rest(page, timeout: float = 15.0) -> dict:
+    """Waits until the list of messages has stopped scrolling (smooth scrolls take a few hundred
+    milliseconds), then says where the newest message is."""
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        now = page.evaluate(GEOMETRY)
+        if last is not None and now["scrolled"] == last["scrolled"]:
+            return now
+        last = now
+        page.wait_for_timeout(400)
+    raise AssertionError(f"la conversation défile encore : {last}")
+
+
+def test_welcome_and_login_name_the_product_without_the_framework_logo(open_server, workshop_server, open_page):
+    name = product_name(open_server)
+    assert name == "Assistant secret professionnel"
+    page = open_page(open_server)
+    page.wait_for_selector("#starters")
+    logo = page.locator("#welcome-screen img.logo")
+    logo.wait_for()
+    page.wait_for_function("name => document.querySelector('#welcome-screen img.logo').alt === name", arg=name)
+    assert logo.evaluate("img => img.complete && img.naturalWidth > 0")  # drawn, not a broken image
+    assert f">{name}</text>" in page.request.get(logo.get_attribute("src")).text()
+    assert logo.bounding_box()["width"] >= 300  # readable, not squeezed into the framework's 200 px
+    assert page.title() == name
+    assert_no_framework_image(page)
+
+    login = open_page(workshop_server)
+    login.locator("#email").wait_for()
+    login.wait_for_function("name => [...document.querySelectorAll('img.logo')].some(img => img.alt === name)", arg=name)
+    assert_no_framework_image(login)  # the logo, and the big picture beside the form
+
+
+def test_feedback_is_acknowledged_in_plain_french(open_server, open_page):
+    page = open_page(open_server)
+    page.wait_for_selector("#starters")
+    send(page, QUESTION_458TER)
+    page.locator(".negative-feedback-off").last.click()
+    page.get_by_role("button", name="Envoyer le commentaire").click()
+    page.locator("[data-sonner-toast]", has_text="Merci, votre avis est enregistré.").wait_for()
+    page.locator(".negative-feedback-on").wait_for()
+
+    page.locator(".negative-feedback-on").click()  # taken back
+    page.locator("[data-sonner-toast]", has_text="Votre avis est retiré.").wait_for()
+    page.locator(".negative-feedback-off").last.wait_for()
+    toasts = page.locator("[data-sonner-toast]").all_inner_texts()
+    assert not any("mis à jour" in toast or "Feedback" in toast for toast in toasts), toasts
+    assert_no_framework_image(page)  # the assistant's avatar beside the reply
+
+
+def test_the_view_lands_on_the_start_of_each_new_reply(open_server, open_page):
+    page = open_page(open_server)
+    page.set_viewport_size({"width": 1200, "height": 560})  # replies taller than the view
+    page.wait_for_selector("#starters")
+    for question in (QUESTION_458TER, "Puis-je signaler au procureur du Roi un enfant en danger ?"):
+        send(page, question)
+        reply = scroll_at_rest(page)
+        assert reply["bottom"] - reply["top"] > reply["height"], reply  # it does not fit: where it lands matters
+        assert 0 <= reply["top"] <= reply["height"] / 3, reply  # its first line near the top
+
+    # A button under a reply: the reader scrolls down to it (the framework's « scroll down » arrow
+    # then hides), clicks, and the message that answers arrives below the reply, in view.
+    box = page.locator(REPLIES).last.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, 200)
+    page.mouse.wheel(0, 5000)
+    scroll_at_rest(page)
+    page.get_by_role("button", name="Exporter la conversation").last.click()
+    notice = page.locator(REPLIES, has_text="Conversation exportée")
+    notice.wait_for()
+    scroll_at_rest(page)
+    where = notice.evaluate(GEOMETRY)
+    assert 0 <= where["top"] <= where["height"] - 60, where  # its first line (and the file) visible
+
+    # The file is named in full, in French, on the page and when saved.
+    link = notice.locator("a.inline-file")
+    name = link.get_attribute("download")
+    assert re.fullmatch(r"conversation-secret-professionnel-\d{4}-\d{2}-\d{2}-\d{2}h\d{2}\.md", name), name
+    assert "Conversation exportée (2 questions) : " + name in notice.inner_text()
+    shown = link.get_by_text(name, exact=True)
+    assert shown.evaluate("e => e.scrollWidth <= e.clientWidth && e.getBoundingClientRect().width > 0")  # not cut
+
+
+def test_the_view_stays_where_the_reader_scrolled(workshop_server, open_page):
+    """While the draft is written below the passages, the reader scrolls back up: nothing moves
+    them, neither the draft's words nor its end."""
+    page = open_page(workshop_server)
+    page.set_viewport_size({"width": 1200, "height": 640})
+    log_in(page)
+    send(page, QUESTION_458TER)
+    page.fill("#chat-input", "Puis-je signaler au procureur du Roi un enfant en danger ?")
+    page.click("#chat-submit")
+    page.get_by_text("Brouillon rédigé par le modèle local").nth(1).wait_for()  # the model has not written yet
+    box = page.locator(REPLIES).first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, 300)
+    page.mouse.wheel(0, -500)
+    left_at = scroll_at_rest(page)["scrolled"]
+    page.locator("#chat-submit").wait_for(timeout=30_000)  # the draft is written, the run is over
+    assert scroll_at_rest(page)["scrolled"] == left_at
