@@ -480,10 +480,18 @@ def send(page, question: str):
     """Sends and waits for the end of the run, whatever the reply says: a new reply carries the
     buttons under it, and the send button is back."""
     before = page.get_by_role("button", name="Exporter la conversation").count()
-    page.fill("#chat-input", question)
-    page.click("#chat-submit")
+    type_question(page, question)
     page.get_by_role("button", name="Exporter la conversation").nth(before).wait_for()
     page.locator("#chat-submit").wait_for()
+
+
+def type_question(page, question: str):
+    """Types once the previous run is over (no stop button; typed during a run, the question can be
+    lost when the composer comes back), then sends."""
+    page.locator("#stop-button").wait_for(state="detached")
+    page.locator("#chat-submit").wait_for()
+    page.fill("#chat-input", question)
+    page.click("#chat-submit")
 
 
 def scroll_at_rest(page, timeout: float = 15.0) -> dict:
@@ -575,8 +583,7 @@ def test_the_view_stays_where_the_reader_scrolled(workshop_server, open_page):
     page.set_viewport_size({"width": 1200, "height": 640})
     log_in(page)
     send(page, QUESTION_458TER)
-    page.fill("#chat-input", "Puis-je signaler au procureur du Roi un enfant en danger ?")
-    page.click("#chat-submit")
+    type_question(page, "Puis-je signaler au procureur du Roi un enfant en danger ?")
     page.get_by_text("Brouillon rédigé par le modèle local").nth(1).wait_for()  # the model has not written yet
     box = page.locator(REPLIES).first.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, 300)
