@@ -424,7 +424,9 @@ def test_answer_mode_setting_and_corpus_listing(open_server, open_page):
 
     ask(page, QUESTION_458TER)
     ask(page, "Et pour un conseiller ?")  # a follow-up: the question understood is shown
-    page.get_by_text(f"Question comprise : {QUESTION_458TER} Et pour un conseiller ?").wait_for()
+    # Rewritten into one standalone question, not the earlier question glued in front.
+    page.get_by_text("Question comprise : Un conseiller peut-il partager des informations "
+                     "confidentielles lors d'une concertation de cas ?").wait_for()
 
     page.click("#chat-settings-open-modal")
     page.click("#mode")
