@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Iterator
 from urllib.parse import quote
 
 from assistant.answering.extractive import split_sentences
 from assistant.corpus.model import Corpus, CorpusError, Document, Unit, unit_label
+from assistant.text import french_date
 from assistant.types import Answer, Draft, Reply
 
-DRAFT_TITLE = "Brouillon rédigé par le modèle local, à vérifier dans les extraits ci-dessus :"
+POINTS_TITLE = "Conditions et exceptions, dans les mots de la loi"
+ALSO_TITLE = "Le même texte prévoit aussi"
+DRAFT_TITLE = "Brouillon rédigé par le modèle local, à vérifier dans les textes cités ci-dessus :"
 UNIT_ROUTE = "/assistant/unit"
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
 MARKDOWN_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]<>#|~])")
 LINE_START_RE = re.compile(r"^(\s*)(\d+)([.)])(\s)|^(\s*)([-+>])(\s)", re.M)
 
@@ -26,15 +27,29 @@ LINE_START_RE = re.compile(r"^(\s*)(\d+)([.)])(\s)|^(\s*)([-+>])(\s)", re.M)
 # -- plain text (CLI, conversation history, the export's answer) -------------------------------
 
 def passages_text(answer: Answer) -> str:
-    """The verbatim passages and version notes (French); the abstention message instead."""
+    """The reply (French): « En bref », the conditions in the law's words, « À savoir »; the
+    abstention message instead."""
     if answer.abstained:
         return answer.message
-    lines = ["Extraits des textes (cités mot pour mot) :", ""]
-    for quote_ in answer.quotes:
-        lines += [f"« {quote_.text} »", f"    — {quote_.label} [{quote_.unit_id}]", ""]
-    if answer.notes:
-        lines += ["À savoir :"] + [f"- {note}" for note in answer.notes]
+    lines = [f"En bref : {answer.lead}", ""]
+    for title, points in point_groups(answer):
+        lines += [title + " :"] + [f"- {point_text(p)} ({p.label})" for p in points] + [""]
+    knows = [f"{r.label} : {r.text}" for r in answer.related] + list(answer.notes)
+    if knows:
+        lines += ["À savoir :"] + [f"- {line}" for line in knows]
     return "\n".join(lines).rstrip()
+
+
+def point_groups(answer: Answer) -> list[tuple[str, list]]:
+    """The conditions and exceptions of the lead's rule, then the article's other rules."""
+    groups = [(POINTS_TITLE, [p for p in answer.points if p.kind != "also"]),
+              (ALSO_TITLE, [p for p in answer.points if p.kind == "also"])]
+    return [(title, points) for title, points in groups if points]
+
+
+def point_text(point) -> str:
+    """A condition is a verbatim fragment; another rule is already a filled template."""
+    return point.text if point.kind == "also" else f"« {point.text} »"
 
 
 def draft_text(draft: Draft) -> str:
@@ -132,15 +147,6 @@ def keep_line_breaks(text: str) -> str:
     return re.sub(r"(?<!\n)\n(?!\n)", "  \n", text)
 
 
-def french_date(value) -> str:
-    """« 2024-05-28 » → « 28 mai 2024 »; anything else as it is."""
-    try:
-        day = value if isinstance(value, date) else date.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
-    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
 # -- the chat: citations, passages, draft ------------------------------------------------------
 
 @dataclass
@@ -189,17 +195,22 @@ def rewritten_line(reply: Reply) -> str:
 
 
 def passages_markdown(reply: Reply) -> str:
-    """The first message: verbatim passages, each followed by its (clickable) citation."""
+    """The reply in the chat: the lead in bold at the top, the conditions as a list of verbatim
+    fragments, « À savoir »; the cited units are the pills under it (« Voir le texte »)."""
     answer = reply.answer
     head = [line for line in [rewritten_line(reply)] if line]
     if answer.abstained:
         return "\n\n".join(head + [escape_markdown(answer.message)])
-    lines = head + ["**Extraits des textes (cités mot pour mot)**"]
-    for quote_ in answer.quotes:
-        lines.append(f"> « {escape_markdown(quote_.text)} »  \n> — {quote_.label}")
-    if answer.notes:
-        lines.append("**À savoir**\n" + "\n".join(f"- {escape_markdown(note)}" for note in answer.notes))
-    lines.append("*Cliquez sur une référence pour lire l'article entier. Ceci n'est pas un avis juridique.*")
+    lines = head + [f"**En bref — {escape_markdown(answer.lead)}**"]
+    for title, points in point_groups(answer):
+        lines.append(f"{title} :\n" + "\n".join(
+            f"- {escape_markdown(point_text(p))} — *{escape_markdown(p.label)}*" for p in points))
+    knows = [f"**{escape_markdown(r.label)}** : {escape_markdown(r.text)}" for r in answer.related]
+    knows += [escape_markdown(note) for note in answer.notes]
+    if knows:
+        lines.append("**À savoir**\n" + "\n".join(f"- {line}" for line in knows))
+    lines.append("*Voir le texte : cliquez sur une référence pour lire l'article entier. "
+                 "Ceci n'est pas un avis juridique.*")
     return "\n\n".join(lines)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import date
 import unicodedata
 
 # An article number as Belgian texts write it: 458, 1er, 458ter, 417/7, 433quater/1.
@@ -48,3 +49,16 @@ class FrenchAnalyzer:
 def text_hash(text: str) -> str:
     """Content hash of a text to embed: unchanged text is never embedded again."""
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
+
+
+def french_date(value) -> str:
+    """« 2024-05-28 » → « 28 mai 2024 »; anything else as it is."""
+    try:
+        day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"

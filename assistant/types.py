@@ -20,19 +20,46 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class Point:
+    """A condition or an exception of the rule the lead states (a verbatim fragment of the unit), or
+    another rule of the same unit (« also »: a template filled with verbatim fragments)."""
+
+    unit_id: str
+    label: str  # « Code pénal, art. 458bis, § 2 »
+    text: str
+    kind: str = "condition"  # condition | exception | also
+
+
+@dataclass(frozen=True)
+class Related:
+    """« À savoir »: another rule the reader must not miss, stated by the same templates."""
+
+    unit_id: str
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Answer:
-    """The extractive answer: verbatim quotes and version notes, or an abstention message."""
+    """The answer: a lead (« En bref »), the conditions and exceptions in the law's words, the
+    related rules and version notes (« À savoir »), and the verbatim sentences they come from
+    (`quotes`, highlighted in the whole text one click away); or an abstention message."""
 
     question: str
     abstained: bool
     quotes: tuple[Quote, ...] = ()
     notes: tuple[str, ...] = ()
     message: str = ""
+    lead: str = ""
+    points: tuple[Point, ...] = ()
+    related: tuple[Related, ...] = ()
+    kind: str = ""  # the kind of question (assistant/answering/questions.py)
+    cited: tuple[str, ...] = ()  # the units the reply cites, in order
 
     @property
     def citations(self) -> list[str]:
-        """Quoted unit ids, in order."""
-        return list(dict.fromkeys(q.unit_id for q in self.quotes))
+        """Cited unit ids, in order: the lead's, the conditions', the related rules'."""
+        return list(self.cited) or list(dict.fromkeys(q.unit_id for q in self.quotes))
 
 
 @dataclass(frozen=True)

@@ -1,28 +1,29 @@
-"""Extractive answers: the most relevant sentences of the top units, quoted verbatim, each
-with its citation id and a human label, and the version notes a reader needs."""
+"""The answer of the default mode, written with no model: the brief built from the ranked units
+(assistant/answering/brief.py), the notes a reader needs, or an abstention message; and the
+sentence splitting the side panel's highlights rely on."""
 
 from __future__ import annotations
 
 import re
 
-from assistant.corpus.model import Corpus, Unit, unit_label
-from assistant.text import PART_RE, FrenchAnalyzer
+from assistant.answering.brief import BriefComposer
+from assistant.corpus.model import Corpus, unit_label
+from assistant.text import PART_RE, french_date
 from assistant.retrieval.retriever import Retrieval
-from assistant.types import Answer, Quote
+from assistant.types import Answer
 
 # Sentence ends, except after abbreviations that Justel puts before numbers ("Art. 458").
 SENTENCE_RE = re.compile(r"(?<=[.;:!?])(?<!\bArt\.)(?<!\bart\.)(?<!\bal\.)(?<!\bn°)\s+(?=[A-ZÀ-Ý0-9§(«\"])|\n\n+")
 HEADING_ONLY_RE = re.compile(r"^(?:Art(?:icle)?\.?\s*[\w/]+\.|§\s*\d+(?:er)?\.|\d+°)$")
-MAX_UNITS = 3
-MAX_SENTENCES = 2
 
 
 class ExtractiveAnswerer:
-    """Quote the sentences of the best units that share the most words with the question."""
+    """The reply of the default mode: lead, conditions and « À savoir » (assistant/answering/brief.py)
+    from the ranked units, or the abstention message."""
 
     def __init__(self, corpus: Corpus):
         self.corpus = corpus
-        self.analyzer = FrenchAnalyzer()
+        self.composer = BriefComposer(corpus)
 
     def answer(self, retrieval: Retrieval, question: str | None = None) -> Answer:
         question = question or retrieval.question
@@ -31,22 +32,10 @@ class ExtractiveAnswerer:
             message = abstention_message(self.corpus, signal.get("missing") or "", signal.get("scope_topic") or "",
                                          bool(signal.get("authority")))
             return Answer(question, True, message=message)
-        terms = set(self.analyzer(question))
-        quotes = []
-        for hit in retrieval.hits[:MAX_UNITS]:
-            unit = self.corpus.unit(hit.unit_id)
-            quotes += self._quotes(unit, terms)
-        return Answer(question, False, tuple(quotes), tuple(version_notes(self.corpus, [q.unit_id for q in quotes])))
-
-    def _quotes(self, unit: Unit, terms: set[str]) -> list[Quote]:
-        sentences = split_sentences(unit.plain_text)
-        scored = sorted(range(len(sentences)),
-                        key=lambda i: (-len(terms & set(self.analyzer(sentences[i][1]))), i))
-        chosen = sorted(scored[:MAX_SENTENCES])
-        document = self.corpus.document_of(unit)
-        label = unit_label(document, unit)
-        return [Quote(unit.id, label + (f", {part}" if (part := sentences[i][0]) else ""), sentences[i][1])
-                for i in chosen]
+        brief = self.composer.compose(retrieval.unit_ids, retrieval.signal.get("issue_units") or {}, question)
+        return Answer(question, False, brief.quotes, tuple(reply_notes(self.corpus, list(brief.cited))),
+                      lead=brief.lead, points=brief.points, related=brief.related, kind=brief.kind,
+                      cited=brief.cited)
 
 
 def split_sentences(text: str) -> list[tuple[str | None, str]]:
@@ -83,6 +72,25 @@ def version_notes(corpus: Corpus, unit_ids: list[str]) -> list[str]:
             since = f" depuis le {meta['replaced_on']}" if meta.get("replaced_on") else ""
             notes.append(f"{document.label} : remplacé par « {corpus.documents[meta['replaced_by']].label} »{since} ; "
                          "la numérotation des articles est à vérifier dans le nouveau texte.")
+        for unit in document.units:
+            if unit.id in unit_ids and unit.note:
+                notes.append(f"{unit_label(document, unit)} : {unit.note}")
+    return notes
+
+
+def reply_notes(corpus: Corpus, unit_ids: list[str]) -> list[str]:
+    """What a reader must know about the cited texts, short, once per document: partial text,
+    replaced text, a unit's own note (the version date is in the whole text, one click away)."""
+    notes = []
+    for document_id in dict.fromkeys(u.split(":")[0] for u in unit_ids):
+        document = corpus.documents[document_id]
+        meta = document.meta
+        if meta.get("replaced_by"):
+            since = f" depuis le {french_date(meta['replaced_on'])}" if meta.get("replaced_on") else ""
+            notes.append(f"{document.label} : remplacé par « {corpus.documents[meta['replaced_by']].label} »{since} ; "
+                         "vérifiez la numérotation dans le nouveau texte.")
+        if not document.complete:
+            notes.append(f"{document.label} : texte partiel dans le corpus.")
         for unit in document.units:
             if unit.id in unit_ids and unit.note:
                 notes.append(f"{unit_label(document, unit)} : {unit.note}")

@@ -42,7 +42,7 @@ class AnswerEvaluator:
         result["mode"] = self.mode
         result.update(answer_scores(items, outcomes))
         for question, outcome in zip(result["per_question"], outcomes):
-            question.update({k: outcome[k] for k in ("answer", "citations", "unsupported", "invented")})
+            question.update({k: outcome[k] for k in ("lead", "answer", "citations", "unsupported", "invented")})
         return result
 
     def _one(self, item: GoldItem) -> dict:
@@ -63,7 +63,7 @@ class AnswerEvaluator:
             outcome["first_ms"] = shown + draft.first_token_ms
         outcome.update(total_ms=(time.perf_counter() - started) * 1000,
                        answer=(checked.text if checked else answer_text(reply)),
-                       lead="",  # replies have no « En bref » lead yet: lead_rate measures 0
+                       lead="" if checked else answer.lead,  # the draft has no lead of its own
                        # Generative mode is judged on what the model cited, not on the passages.
                        citations=[] if answer.abstained else (draft.citations if checked else answer.citations),
                        sentences=len(checked.sentences) if checked else 0,

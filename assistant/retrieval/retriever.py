@@ -135,6 +135,9 @@ class Retriever:
         ranked = self._fuse(lists, frozenset(named_documents(query, self.aliases)))
         signal = {name: (hits[0][1] if hits else 0.0) for name, hits in lists.items() if name != "issues"}
         signal["as_asked"] = as_asked
+        # How strongly the legal questions spotted point at each unit: the reply cites a second
+        # unit only when they point at it nearly as much as at the first (answering/brief.py).
+        signal["issue_units"] = dict(lists.get("issues", [])[:10])
         signal["injection"] = stripped != question
         hits = ranked[:k]
         signal["missing"] = missing_article(query, self.corpus, self.aliases) \

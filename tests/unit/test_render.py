@@ -55,17 +55,27 @@ def test_escaping_keeps_a_legal_text_verbatim():
     assert unescape(escaped) == text
 
 
-def test_passages_quote_verbatim_and_each_label_names_a_citation(corpus):
+def test_reply_leads_in_bold_then_lists_verbatim_fragments_each_with_its_citation(corpus):
     reply = make_reply(corpus)
+    answer = reply.answer
     markdown = render.passages_markdown(reply)
     citations = render.citations(reply)
-    assert [c.unit_id for c in citations] == list(dict.fromkeys(q.unit_id for q in reply.answer.quotes))
+    assert [c.unit_id for c in citations] == answer.citations == [UNIT_458TER]
     assert citations[0].label == "Code pénal, art. 458ter"
-    for quote in reply.answer.quotes:
-        assert f"« {render.escape_markdown(quote.text)} »" in markdown
-        assert f"— {quote.label}" in markdown  # the element name inside it becomes the link
-    assert "version à jour au" in markdown and "n'est pas un avis juridique" in markdown
-    assert "Question comprise" not in markdown
+    assert markdown.startswith(f"**En bref — {render.escape_markdown(answer.lead)}**")
+    assert answer.lead.startswith("Code pénal, art. 458ter")
+    conditions = [p for p in answer.points if p.kind != "also"]
+    assert conditions and f"{render.POINTS_TITLE} :" in markdown
+    text = corpus.unit(UNIT_458TER).plain_text
+    for point in conditions:
+        # Each condition is a fragment of the article, word for word, and names its article.
+        assert all(piece.strip() in text for piece in point.text.split("[…]"))
+        assert f"- « {render.escape_markdown(point.text)} » — *{point.label}*" in markdown
+        assert point.label.startswith("Code pénal, art. 458ter")
+    assert "version à jour au" in markdown or "remplacé par" in markdown
+    assert "n'est pas un avis juridique" in markdown and "Question comprise" not in markdown
+    plain = render.passages_text(answer)
+    assert plain.startswith(f"En bref : {answer.lead}\n") and "**" not in plain
 
 
 def test_citation_marks_the_quoted_sentences_and_builds_the_panel_url(corpus):
@@ -190,7 +200,8 @@ def answer_section(reply, mode="generative") -> str:
 
 
 def test_one_reply_with_a_verified_draft_rendered_everywhere(corpus):
-    reply = with_draft(make_reply(corpus))
+    # Two units cited by the reply, one by the draft: the reply's citations are the draft's.
+    reply = with_draft(make_reply(corpus, QUESTION, "code-penal-1867:art-458bis", "code-penal-1867:art-422bis"))
     extract = reply.draft.extracts[0]
     passages = render.passages_text(reply.answer)
     draft = f"{DRAFT_TITLE}\n\n{DRAFTED}\n\n[1] {extract.label} ({extract.unit_id})"

@@ -378,15 +378,19 @@ def test_eval_command_in_extractive_answer_mode(tmp_path, monkeypatch, capsys, s
     assert {"first_token_p50", "total_p50", "p50", "p95"} <= set(result["latency_ms"])
     assert UNIT_458TER in per["t-1"]["citations"] and per["t-4"]["citations"] == []
     # The reply's shape, recomputed from each answer: first citation expected (answerable lines),
-    # no lead yet (0 of the answered), words of the whole reply (median over the answered).
+    # a lead for every answered reply (shown first, « En bref : … »), words of the lead and of the
+    # whole reply (medians over the answered).
     answerable = [line for line in GOLD_LINES if line["answerable"] and line["expected_citations"]]
     first = [bool(per[line["id"]]["citations"]) and not per[line["id"]]["abstained"]
              and any(expected(per[line["id"]]["citations"][0], w) for w in line["expected_citations"])
              for line in answerable]
     answered = [q for q in per.values() if not q["abstained"]]
     words = sorted(len(q["answer"].split()) for q in answered)
-    assert result["answers"] == {"first_citation_accuracy": round(sum(first) / len(first), 4), "lead_rate": 0.0,
-                                 "lead_words_p50": None, "words_p50": statistics.median(words)}
+    leads = sorted(len(q["lead"].split()) for q in answered)
+    assert all(q["lead"] and q["answer"].startswith(f"En bref : {q['lead']}") for q in answered)
+    assert result["answers"] == {"first_citation_accuracy": round(sum(first) / len(first), 4), "lead_rate": 1.0,
+                                 "lead_words_p50": statistics.median(leads), "words_p50": statistics.median(words)}
+    assert 0 < result["answers"]["lead_words_p50"] < result["answers"]["words_p50"]
     assert result["answers"]["words_p50"] > 20
 
 

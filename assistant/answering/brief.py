@@ -1,0 +1,265 @@
+"""The reply's text: « En bref » (one sentence that answers the kind of question asked, from the
+rule of the best unit), the conditions and exceptions as verbatim fragments, and « À savoir »
+(the rule the article points to, a second unit when retrieval is as sure of it, version notes).
+
+Every legal statement is a fixed French template filled with verbatim fragments read by
+assistant/answering/norms.py; the templates say only what the rule's form says (possibility,
+obligation, interdiction, penalty), never « oui » or « non »."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from assistant.answering.norms import Norm, read_norms, sentences
+from assistant.answering.questions import PREFERRED, question_kind
+from assistant.corpus.model import Corpus, CorpusError, Unit, unit_label
+from assistant.text import FrenchAnalyzer
+from assistant.types import Point, Quote, Related
+
+MAX_POINTS = 4
+MAX_POINT_WORDS = 45
+MAX_CORE_WORDS = 55
+MAX_ADDRESSEE_WORDS = 18
+MAX_RELATED = 3
+MAX_ALSO = 2
+MIN_ALSO_RELEVANCE = 3.0  # about one rare word shared with the question (idf of a word in 5% of units)
+# A second unit is cited when the legal questions spotted point at it with at least this share
+# of their strongest pull (issue spotting, retrieval/issues.py), among the next three units.
+# On the tuning sets (situations, question-parlementaire, dans-le-sujet; 119 answerable items),
+# citing the first unit only: precision 0.78, recall 0.57; the first three: 0.40 / 0.82; this
+# rule at 0.6: 0.75 / 0.70 (best F1 of 0.3–0.8; adding a fused-score rule gained 0.006).
+SECOND_RATIO = 0.6
+SECOND_WINDOW = 3
+GLOSS = {
+    "justification": "pas d'infraction, à certaines conditions",
+    "exemption": "pas de peine",
+    "permission": "une possibilité, pas une obligation",
+    "obligation": "une obligation",
+    "prohibition": "une interdiction",
+    "penalty": "une infraction punie",
+    "definition": "une définition",
+    "procedure": "ce que prévoit le texte",
+}
+ARTICLE_REF_RE = re.compile(r"\barticles? (\d+(?:/\d+)?(?:bis|ter|quater|quinquies|sexies|septies|octies)?)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Brief:
+    lead: str
+    points: tuple[Point, ...]
+    related: tuple[Related, ...]
+    cited: tuple[str, ...]
+    quotes: tuple[Quote, ...]
+    kind: str
+
+
+class BriefComposer:
+    """`compose(unit_ids, scores, question)` → Brief, from the ranked units of a retrieval."""
+
+    def __init__(self, corpus: Corpus, second_ratio: float = SECOND_RATIO):
+        self.corpus = corpus
+        self.second_ratio = second_ratio
+        self.analyzer = FrenchAnalyzer()
+        self._idf: dict[str, float] | None = None
+
+    def relevance(self, text: str, terms: set[str]) -> float:
+        """The rarity-weighted words a sentence shares with the question: « secret » is in most
+        units and weighs little, « concertation » or « huis clos » weigh much."""
+        if self._idf is None:
+            units = [set(self.analyzer(u.plain_text)) for u in self.corpus.units]
+            counts: dict[str, int] = {}
+            for words in units:
+                for word in words:
+                    counts[word] = counts.get(word, 0) + 1
+            self._idf = {w: math.log(len(units) / n) for w, n in counts.items()}
+        return sum(self._idf.get(w, 0.0) for w in terms & set(self.analyzer(text)))
+
+    def compose(self, unit_ids: list[str], pull: dict[str, float], question: str) -> Brief:
+        """`unit_ids`: the ranked units; `pull`: how strongly the spotted legal questions point
+        at each unit (Retrieval.signal["issue_units"]; empty: only the first unit is cited)."""
+        kind = question_kind(question)
+        terms = set(self.analyzer(question))
+        primary = self.corpus.unit(unit_ids[0])
+        norm = self.choose(primary, kind, terms)
+        label = self.label(primary)
+        points = self.points(norm, primary)
+        lead = lead_sentence(norm, label, kind, tuple(points))
+        points += self.also(primary, norm, terms)
+        points = tuple(points)
+        cited = [primary.id]
+        related = []
+        for other in self.referenced(norm, primary) + self.seconds(unit_ids, pull):
+            if other.id in cited or len(related) >= MAX_RELATED:
+                continue
+            other_norm = self.choose(other, "general", terms)  # its main rule
+            related.append(Related(other.id, self.label(other), statement(other_norm)))
+            cited.append(other.id)
+        quotes = tuple(q for unit_id, chosen in [(primary.id, norm)] + [(r.unit_id, None) for r in related]
+                       for q in self.quotes(unit_id, chosen, terms))
+        return Brief(lead, points, tuple(related), tuple(cited), quotes, kind)
+
+    def choose(self, unit: Unit, kind: str, terms: set[str]) -> Norm:
+        """The rule to state: of the kind the question asks for, else the one sharing most words
+        with the question, else the article's first (main) rule."""
+        if unit.kind != "article":
+            # A question, an answer, a judgment, an extract: no rule to read, its sentence
+            # closest to the question is quoted.
+            best = self.best_sentence(unit, terms)
+            return Norm(unit.id, "procedure", "", best, sentence=best)
+        norms = read_norms(unit)
+        order = PREFERRED.get(kind, ())
+
+        def key(item):
+            index, norm = item
+            rank = order.index(norm.modality) if norm.modality in order else len(order)
+            # Among rules of the kind asked, the first (the article's main rule); among
+            # definitions or rules of no preferred kind, the one the question's words point at.
+            by_words = rank == len(order) or norm.modality == "definition"
+            return (rank, -self.relevance(norm.sentence, terms) if by_words else 0, index)
+
+        return min(enumerate(norms), key=key)[1]
+
+    def best_sentence(self, unit: Unit, terms: set[str]) -> str:
+        return next(iter(self.ranked_sentences(unit, terms)), "")
+
+    def ranked_sentences(self, unit: Unit, terms: set[str]) -> list[str]:
+        scored = [(self.relevance(s, terms), -i, s) for i, (_, s) in enumerate(sentences(unit.plain_text))]
+        return [s for _, _, s in sorted(scored, reverse=True)]
+
+    def also(self, unit: Unit, chosen: Norm, terms: set[str]) -> list[Point]:
+        """The unit's other rules (or, in a question or answer, its other sentences) that share
+        rare words with the question: what the question asks may be in the second paragraph."""
+        label = self.label(unit)
+        if unit.kind != "article":
+            rest = [s for s in self.ranked_sentences(unit, terms)[1:] if self.relevance(s, terms) >= MIN_ALSO_RELEVANCE]
+            return [Point(unit.id, label, f"« {capped(s, MAX_POINT_WORDS)} »", "also") for s in rest[:1]]
+        others = [(self.relevance(n.sentence, terms), i, n) for i, n in enumerate(read_norms(unit))
+                  if n.sentence != chosen.sentence]
+        picked = sorted((item for item in others if item[0] >= MIN_ALSO_RELEVANCE), key=lambda x: (-x[0], x[1]))
+        return [Point(unit.id, f"{label}, {n.part}" if n.part else label, statement(n), "also")
+                for _, _, n in sorted(picked[:MAX_ALSO], key=lambda x: x[1])]
+
+    def points(self, norm: Norm, unit: Unit) -> list[Point]:
+        label = self.label(unit)
+        out = []
+        if norm.verb == ":":  # a definition's text is its lead, not a condition
+            return out
+        for kind, fragments in (("condition", norm.conditions), ("exception", norm.exceptions)):
+            for fragment in fragments:
+                where = f"{label}, {fragment.part}" if fragment.part else label
+                out.append(Point(unit.id, where, capped(fragment.text, MAX_POINT_WORDS), kind))
+        return out[:MAX_POINTS]
+
+    def referenced(self, norm: Norm, unit: Unit) -> list[Unit]:
+        """Units of the same document that the rule's exceptions name (« sans préjudice des
+        obligations que lui impose l'article 422bis »)."""
+        out = []
+        for fragment in norm.exceptions:
+            for number in ARTICLE_REF_RE.findall(fragment.text):
+                try:
+                    out.append(self.corpus.unit(f"{unit.document}:art-{number}"))
+                except CorpusError:
+                    continue
+        return out
+
+    def seconds(self, unit_ids: list[str], pull: dict[str, float]) -> list[Unit]:
+        """The next units the spotted legal questions point at nearly as much as their best."""
+        best = max(pull.values(), default=0.0)
+        if best <= 0:
+            return []
+        return [self.corpus.unit(u) for u in unit_ids[1:1 + SECOND_WINDOW] if pull.get(u, 0.0) >= self.second_ratio * best]
+
+    def quotes(self, unit_id: str, norm: Norm | None, terms: set[str]) -> list[Quote]:
+        """The unit's sentences the reply draws on, highlighted in the whole text."""
+        from assistant.answering.extractive import split_sentences
+
+        unit = self.corpus.unit(unit_id)
+        if norm is None:
+            norm = self.choose(unit, "general", terms)
+        label = self.label(unit)
+        probe = norm.sentence[:60]
+        found = [(part, s) for part, s in split_sentences(unit.plain_text) if probe and (probe in s or s in norm.sentence)]
+        return [Quote(unit_id, label + (f", {part}" if part else ""), s) for part, s in found[:3]]
+
+    def label(self, unit: Unit) -> str:
+        return unit_label(self.corpus.document_of(unit), unit)
+
+
+def lead_sentence(norm: Norm, label: str, kind: str, points: tuple[Point, ...]) -> str:
+    """« Code pénal, art. 458bis — une possibilité, pas une obligation, dans 2 cas (ci-dessous) :
+    « Toute personne … peut […] en informer le procureur du Roi ». »"""
+    modality = modality_of(norm)
+    if modality == "procedure" and not norm.addressee:
+        return f"Selon {label} : « {capped(norm.action, MAX_CORE_WORDS)} »."
+    gloss = GLOSS[modality]
+    if kind == "must" and modality == "permission":
+        gloss = "pas d'obligation dans ce texte, une possibilité"
+    elif kind == "must" and modality in ("justification", "exemption"):
+        gloss = f"pas d'obligation dans ce texte ; {gloss}"
+    conditions = [p for p in points if p.kind == "condition"]
+    exceptions = [p for p in points if p.kind == "exception"]
+    if conditions and all(p.text.lower().startswith("soit") for p in conditions) and len(conditions) > 1:
+        tail = f", dans {len(conditions)} cas (ci-dessous)"
+    elif conditions:
+        tail = ", à certaines conditions (ci-dessous)"
+    elif exceptions:
+        tail = ", sauf exception (ci-dessous)"
+    else:
+        tail = ""
+    return f"{label} — {gloss}{tail} : « {core(norm)} »."
+
+
+def statement(norm: Norm) -> str:
+    """A related rule in one line: its form, its core words and, briefly, its conditions
+    (« Cette concertation peut exclusivement être organisée » says little without them)."""
+    modality = modality_of(norm)
+    if modality == "procedure" and not norm.addressee:
+        return f"« {capped(norm.action, 30)} »"
+    conditions = "".join(f" ; « {capped(f.text, 20)} »" for f in norm.conditions[:2])
+    return f"{GLOSS[modality]} : « {core(norm, 30)} »{conditions}"
+
+
+def modality_of(norm: Norm) -> str:
+    verb = norm.verb.lower()
+    if verb.startswith("il n"):
+        return "justification"
+    return "exemption" if verb.startswith("ne ") and "puni" in verb else norm.modality
+
+
+def core(norm: Norm, max_words: int = MAX_CORE_WORDS) -> str:
+    """Who, the rule's verb, what (and the penalty), verbatim and in the text's order; what lies
+    between them is elided with « […] »."""
+    if norm.verb == ":":  # « terme : définition », from a list of definitions
+        return capped(norm.sentence.rstrip(" ;,."), max_words)
+    addressee = capped(norm.addressee, MAX_ADDRESSEE_WORDS, at_comma=True)
+    pieces = [p for p in (addressee, norm.verb, norm.action, norm.penalty) if p]
+    sentence = norm.sentence
+    located = sorted(((sentence.find(p.removesuffix(" […]")), p) for p in pieces if p.removesuffix(" […]") in sentence),
+                     key=lambda item: item[0])
+    out, end = "", None
+    for start, piece in located:
+        if end is not None and start < end:
+            continue  # a piece inside another (the offender named in the action)
+        if end is None:
+            out = piece
+        else:
+            gap = sentence[end:start]
+            out += gap if gap.strip(" ,") == "" else (" " if out.endswith("[…]") else " […] ")
+            out += piece
+        end = start + len(piece.removesuffix(" […]"))
+    return capped(out, max_words) if out else capped(norm.sentence, max_words)
+
+
+def capped(text: str, max_words: int, at_comma: bool = False) -> str:
+    """The first words of a verbatim fragment, « […] » marking the cut (at its last comma within
+    the limit when `at_comma`: « Les médecins, …, sages-femmes et toutes autres personnes
+    dépositaires […] »)."""
+    words = text.split()
+    if len(words) <= max_words:
+        return text
+    head = " ".join(words[:max_words])
+    if at_comma and "," in head:
+        head = head[:head.rindex(",")]
+    return head.rstrip(" ,;:") + " […]"

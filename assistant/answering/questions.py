@@ -1,0 +1,47 @@
+"""What kind of answer a question asks for: may I, must I, what do I risk, who decides, what is,
+what does the minister or the circular say. The lead (assistant/answering/brief.py) states the
+rule of the kind asked for first. Read from the question's own words (accents and case folded)."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.text import fold
+
+# Checked in this order: « qu'est-ce que je risque si je dois… » asks about the risk.
+KINDS = (
+    ("authority", r"\b(?:circulaire|ministre|question (?:ecrite|parlementaire)|gouvernement wallon|"
+                  r"selon (?:la|le) (?:tutelle|region))\b"),
+    ("risk", r"\b(?:risqu\w*|sanction\w*|puni\w*|peine\w*|amende\w*|prison|poursuivi\w*|poursuites?|"
+             r"condamn\w*|responsabilite penale|faute|encour\w*)\b"),
+    ("must", r"\b(?:dois|doit|doivent|devons|devez|devrais|devrait|oblige\w*|obligation\w*|obligatoire\w*|"
+             r"faut[- ]il|il faut|suis[- ]je tenue?|tenue? de|imposee?s?)\b"),
+    ("who", r"\b(?:qui (?:decide|peut|doit|est competent|participe|siege|preside|convoque)|a qui|aupres de qui|"
+            r"quelle autorite|quel service)\b"),
+    ("what", r"\b(?:qu'est[- ]ce qu[e']|c'est quoi|que (?:signifie|veut dire|designe)|definition|"
+             r"que faut-il entendre|qu'entend-on)\b"),
+    ("may", r"\b(?:puis[- ]je|je peux|peut[- ]on|on peut|pouvons|pouvez|peux[- ]tu|je pourrais|"
+            r"a[i]?[- ](?:je|t[- ]on) le droit|droit de|autorise\w*|permis|permet\w*|possible|peut[- ]il|"
+            r"peut[- ]elle|est[- ]ce que je peux)\b"),
+)
+COMPILED = tuple((kind, re.compile(pattern)) for kind, pattern in KINDS)
+
+# The rule stated first for each kind of question; « general »: the article's main rule.
+PREFERRED = {
+    "may": ("permission", "prohibition", "penalty", "obligation"),
+    "must": ("obligation", "permission", "prohibition", "penalty"),
+    "risk": ("penalty", "prohibition", "obligation", "permission"),
+    "who": ("permission", "obligation", "procedure", "prohibition"),
+    "what": ("definition", "procedure"),
+    "authority": (),
+    "general": (),
+}
+
+
+def question_kind(question: str) -> str:
+    """One of may, must, risk, who, what, authority, general."""
+    folded = fold(question)
+    for kind, pattern in COMPILED:
+        if pattern.search(folded):
+            return kind
+    return "general"

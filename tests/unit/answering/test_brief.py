@@ -1,0 +1,123 @@
+"""The reply's text from the ranked units: the lead's templates, the conditions as verbatim
+fragments, « À savoir », and nothing cited or quoted that is not in the corpus."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.answering.brief import BriefComposer, capped, lead_sentence
+from assistant.answering.norms import read_norms
+from assistant.corpus.model import Corpus
+from tests.conftest import CORPUS_DIR
+
+pytestmark = pytest.mark.unit
+
+P = "code-penal-1867:art-"
+QUOTED_RE = re.compile(r"« (.+?) »(?= ;|\.?$|$)")
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    return Corpus.load(CORPUS_DIR)
+
+
+@pytest.fixture(scope="module")
+def composer(corpus) -> BriefComposer:
+    return BriefComposer(corpus)
+
+
+def squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
+def verbatim(quoted: str, unit_text: str) -> bool:
+    """Every piece between the « […] » cuts is the unit's own words."""
+    return all(squeeze(piece).strip(" ,;:.") in squeeze(unit_text) for piece in quoted.split("[…]") if piece.strip())
+
+
+def test_may_question_gets_the_permission_its_cases_and_the_duty_beside_it(composer):
+    brief = composer.compose([P + "458bis", P + "422bis"], {P + "458bis": 1.0, P + "422bis": 0.8},
+                             "Puis-je prévenir le procureur si un enfant est maltraité ?")
+    assert brief.kind == "may"
+    assert brief.lead.startswith("Code pénal, art. 458bis — une possibilité, pas une obligation, dans 2 cas (ci-dessous) : « ")
+    assert "peut" in brief.lead and "en informer le procureur du Roi" in brief.lead
+    assert [p.kind for p in brief.points] == ["condition", "condition", "exception"]
+    # 422bis is named by 458bis's exception: « À savoir » states its rule, and it is cited.
+    assert brief.cited == (P + "458bis", P + "422bis")
+    assert [r.unit_id for r in brief.related] == [P + "422bis"]
+    assert brief.related[0].text.startswith("une infraction punie : « Sera puni")
+
+
+def test_must_question_on_a_permission_says_there_is_no_duty_in_this_text(composer):
+    brief = composer.compose([P + "458bis"], {}, "Dois-je prévenir le procureur ?")
+    assert brief.lead.startswith("Code pénal, art. 458bis — pas d'obligation dans ce texte, une possibilité")
+
+
+def test_risk_question_states_the_penalty(composer):
+    brief = composer.compose([P + "458"], {}, "Qu'est-ce que je risque si je révèle un secret ?")
+    assert brief.lead.startswith("Code pénal, art. 458 — une infraction punie, sauf exception (ci-dessous) : « ")
+    assert "seront punis d'un emprisonnement d'un an à trois ans" in brief.lead
+    assert brief.points[0].kind == "exception" and brief.points[0].text.startswith("hors le cas où")
+
+
+def test_what_question_states_the_definition_asked(composer):
+    brief = composer.compose(["code-penal-2024:art-2"], {}, "Qu'est-ce qu'un mineur ?")
+    assert "une définition : « mineur: toute personne qui n'a pas encore atteint l'âge de dix-huit ans »" in brief.lead
+    assert brief.points == ()
+
+
+def test_a_unit_without_rules_is_quoted_where_it_meets_the_question(composer):
+    brief = composer.compose(["circulaire-2022-06-02:extrait"], {}, "Les conseillers peuvent-ils discuter des dossiers ?")
+    assert brief.lead.startswith("Selon Circulaire du 2 juin 2022")
+    assert "discuter des dossiers avec un tiers" in brief.lead
+
+
+def test_a_second_unit_is_cited_only_when_the_spotted_questions_point_at_it_nearly_as_much(composer):
+    ranked = [P + "458ter", P + "458", "loi-1976-07-08-cpas:art-36"]
+    question = "Puis-je parler d'un dossier en réunion de concertation ?"
+    assert composer.compose(ranked, {}, question).cited == (P + "458ter",)
+    assert composer.compose(ranked, {P + "458ter": 1.0, P + "458": 0.3}, question).cited == (P + "458ter",)
+    assert composer.compose(ranked, {P + "458ter": 1.0, P + "458": 0.7}, question).cited == (P + "458ter", P + "458")
+
+
+QUESTIONS = ("Puis-je en parler ?", "Dois-je le signaler ?", "Qu'est-ce que je risque ?", "Qui décide ?",
+             "Qu'est-ce que cela veut dire ?", "Que prévoit ce texte pour le travailleur social ?")
+
+
+def test_every_unit_in_every_kind_of_question_quotes_only_its_own_words(corpus, composer):
+    """Whatever the unit and the question, each « … » of the lead, the conditions and « À savoir »
+    is verbatim from the unit it names, every cited id is in the corpus, and the lead names its
+    unit first."""
+    checked = 0
+    for unit in corpus.units:
+        for question in QUESTIONS:
+            brief = composer.compose([unit.id], {}, question)
+            label = composer.label(unit)
+            assert brief.lead.startswith((f"{label} — ", f"Selon {label} : « ")), brief.lead
+            assert all(corpus.unit(u) for u in brief.cited) and brief.cited[0] == unit.id
+            statements = [(brief.lead, unit.id)] + [(p.text if p.kind == "also" else f"« {p.text} »", p.unit_id)
+                                                    for p in brief.points]
+            statements += [(r.text, r.unit_id) for r in brief.related]
+            for text, unit_id in statements:
+                for quoted in re.findall(r"« (.+?) »", text):
+                    assert verbatim(quoted, corpus.unit(unit_id).plain_text), (unit.id, question, quoted)
+                    checked += 1
+            assert len(brief.lead.split()) <= 100
+    assert checked > 300
+
+
+def test_lead_templates_name_the_form_of_the_rule(corpus):
+    norms = {n.modality: n for u in (P + "458", P + "458bis", P + "458ter", P + "422bis")
+             for n in read_norms(corpus.unit(u))}
+    assert lead_sentence(norms["penalty"], "X", "risk", ()).startswith("X — une infraction punie : « ")
+    assert lead_sentence(norms["obligation"], "X", "must", ()).startswith("X — une obligation : « ")
+    assert lead_sentence(norms["prohibition"], "X", "may", ()).startswith("X — une interdiction : « ")
+
+
+def test_a_long_fragment_is_cut_and_the_cut_is_marked():
+    text = "un deux trois, quatre cinq six sept"
+    assert capped(text, 10) == text
+    assert capped(text, 5) == "un deux trois, quatre cinq […]"
+    assert capped(text, 5, at_comma=True) == "un deux trois […]"

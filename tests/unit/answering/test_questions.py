@@ -1,0 +1,34 @@
+"""The kind of answer a question asks for, read from its words."""
+
+import pytest
+
+from assistant.answering.questions import PREFERRED, question_kind
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Puis-je en parler à mon collègue ?", "may"),
+    ("Est-ce que je peux transmettre le rapport ?", "may"),
+    ("Suis-je obligée de répondre à la mutuelle ?", "must"),
+    ("Faut-il prévenir la direction ?", "must"),
+    ("Qu'est-ce que je risque si je me tais ?", "risk"),
+    # The risk is what is asked even when a duty is named.
+    ("Quelle sanction si je dois parler et que je ne le fais pas ?", "risk"),
+    ("Qui décide de la convocation de la cellule ?", "who"),
+    ("Qu'est-ce qu'une personne vulnérable au sens du Code ?", "what"),
+    ("Que dit la circulaire sur les conseillers ?", "authority"),
+    ("Le secret professionnel des assistants sociaux.", "general"),
+])
+def test_question_kind(question, kind):
+    assert question_kind(question) == kind
+
+
+def test_accents_and_case_do_not_change_the_kind():
+    assert question_kind("SUIS-JE OBLIGÉE de parler ?") == question_kind("suis-je obligee de parler ?") == "must"
+
+
+def test_every_kind_has_an_order_of_rules():
+    kinds = {question_kind(q) for q in ("Puis-je ?", "Dois-je ?", "Je risque quoi ?", "Qui décide ?",
+                                       "C'est quoi un secret ?", "Et la circulaire ?", "Bonjour")}
+    assert kinds == set(PREFERRED)
