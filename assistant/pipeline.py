@@ -147,7 +147,7 @@ class Assistant:
             except LLMError as error:
                 self._llm_problem = f"Réponse rédigée indisponible : {error} Voici les extraits des textes."
             if self._llm is None and not self._llm_problem:
-                self._llm_problem = "Aucun modèle de langage n'est configuré (ASSISTANT_LLM=none) : extraits seuls."
+                self._llm_problem = "Aucun modèle de langage n'est configuré (ASSISTANT_LLM=none) : réponse tirée des textes seule."
         return self._llm
 
 

@@ -79,7 +79,7 @@ def terminal_chunks(reply: Reply, draft_stream=None) -> Iterator[str]:
     its draft), then its checked version. Without a stream, the reply's own draft is shown."""
     if reply.standalone != reply.question:
         yield f"Question comprise : {reply.standalone}\n\n"
-    yield passages_text(reply.answer) + "\n"
+    yield passages_text(reply.answer) + "\n" + whole_text_lines(reply.answer)
     if draft_stream is None:
         draft_stream = _replayed(reply)
     started, pieces = False, iter(draft_stream)
@@ -109,6 +109,13 @@ def _replayed(reply: Reply):
     return reply
 
 
+def whole_text_lines(answer: Answer) -> str:
+    """In the terminal the whole article is one command away (the chat's side panel)."""
+    if answer.abstained:
+        return ""
+    return "\n" + "".join(f"Texte entier : assistant corpus show {unit_id}\n" for unit_id in answer.citations)
+
+
 def terminal_text(reply: Reply) -> str:
     return "".join(terminal_chunks(reply))
 
@@ -121,6 +128,11 @@ def reply_json(reply: Reply) -> dict:
              for h in reply.retrieval.hits] if not answer.abstained else []
     out = {"question": reply.question, "answer": answer_text(reply), "abstained": answer.abstained,
            "citations": reply.citations, "units": units, "notes": list(answer.notes)}
+    # The reply's parts, as the chat shows them: lead, conditions (verbatim), « À savoir » (empty
+    # for an abstention: the keys are the same for every reply).
+    out.update(lead=answer.lead, kind=answer.kind,
+               conditions=[{"id": p.unit_id, "label": p.label, "text": p.text, "kind": p.kind} for p in answer.points],
+               related=[{"id": r.unit_id, "label": r.label, "text": r.text} for r in answer.related])
     if reply.standalone != reply.question:
         out["standalone_question"] = reply.standalone
     draft = reply.draft
@@ -370,8 +382,9 @@ def conversation_markdown(exchanges: list[dict], corpus: Corpus, when: datetime 
     when = when or datetime.now()
     lines = [f"# Conversation avec l'assistant « secret professionnel » — {french_date(when.date())}, "
              f"{when:%H:%M}", "",
-             "> Réponses tirées des seuls textes du corpus, citées mot pour mot. Ce document n'est pas "
-             "un avis juridique : vérifiez les textes sur les liens officiels ci-dessous.", ""]
+             "> Réponses tirées des seuls textes du corpus ; les passages entre guillemets sont cités "
+             "mot pour mot. Ce document n'est pas un avis juridique : vérifiez les textes sur les liens "
+             "officiels ci-dessous.", ""]
     for number, exchange in enumerate(exchanges, start=1):
         lines += exchange_lines(number, exchange)
     lines += sources_markdown(corpus, cited_units(exchanges))

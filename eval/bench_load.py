@@ -54,7 +54,7 @@ FOLLOW_UPS = ["Et pour un conseiller du CPAS ?", "Et si la personne est mineure 
 ERROR_SIGNS = ("Une erreur inattendue est survenue", "L'assistant n'a pas pu démarrer",
                "L'assistant ne peut pas répondre", "Message refusé")
 DRAFT_HEADING = "**Brouillon rédigé par le modèle local"
-PASSAGES_TITLE = "**Extraits des textes (cités mot pour mot)**"
+PASSAGES_TITLE = "**En bref — "  # the reply's lead (an abstention has none)
 WAITING_RE = re.compile(r"En attente… le modèle local rédige (une|\d+) autres? réponses?")
 
 

@@ -218,7 +218,10 @@ def statement(norm: Norm) -> str:
     if modality == "procedure" and not norm.addressee:
         return f"« {capped(norm.action, 30)} »"
     conditions = "".join(f" ; « {capped(f.text, 20)} »" for f in norm.conditions[:2])
-    return f"{GLOSS[modality]} : « {core(norm, 30)} »{conditions}"
+    # A penalty stated first (« Sera puni d'un emprisonnement de huit jours à (un an) et d'une
+    # amende … , celui qui s'abstient … ») would fill the line before the conduct: its first
+    # words say enough beside the rule the lead states.
+    return f"{GLOSS[modality]} : « {core(norm, 40, max_penalty_words=8)} »{conditions}"
 
 
 def modality_of(norm: Norm) -> str:
@@ -228,13 +231,16 @@ def modality_of(norm: Norm) -> str:
     return "exemption" if verb.startswith("ne ") and "puni" in verb else norm.modality
 
 
-def core(norm: Norm, max_words: int = MAX_CORE_WORDS) -> str:
+def core(norm: Norm, max_words: int = MAX_CORE_WORDS, max_penalty_words: int = MAX_CORE_WORDS) -> str:
     """Who, the rule's verb, what (and the penalty), verbatim and in the text's order; what lies
     between them is elided with « […] »."""
     if norm.verb == ":":  # « terme : définition », from a list of definitions
         return capped(norm.sentence.rstrip(" ;,."), max_words)
-    addressee = capped(norm.addressee, MAX_ADDRESSEE_WORDS, at_comma=True)
-    pieces = [p for p in (addressee, norm.verb, norm.action, norm.penalty) if p]
+    addressee = norm.addressee
+    if not (norm.action and norm.action in addressee):  # « celui qui s'abstient … » is the conduct
+        addressee = capped(addressee, MAX_ADDRESSEE_WORDS, at_comma=True)
+    penalty = capped(norm.penalty, max_penalty_words, at_comma=True)
+    pieces = [p for p in (addressee, norm.verb, norm.action, penalty) if p]
     sentence = norm.sentence
     located = sorted(((sentence.find(p.removesuffix(" […]")), p) for p in pieces if p.removesuffix(" […]") in sentence),
                      key=lambda item: item[0])

@@ -58,26 +58,6 @@ def split_sentences(text: str) -> list[tuple[str | None, str]]:
     return out
 
 
-def version_notes(corpus: Corpus, unit_ids: list[str]) -> list[str]:
-    """Consolidation date, partial texts, replaced texts — once per document."""
-    notes = []
-    for document_id in dict.fromkeys(u.split(":")[0] for u in unit_ids):
-        document = corpus.documents[document_id]
-        meta = document.meta
-        if meta.get("version"):
-            notes.append(f"{document.label} : version à jour au {meta['version']}.")
-        if not document.complete:
-            notes.append(f"{document.label} : texte partiel ({meta.get('missing')}).")
-        if meta.get("replaced_by"):
-            since = f" depuis le {meta['replaced_on']}" if meta.get("replaced_on") else ""
-            notes.append(f"{document.label} : remplacé par « {corpus.documents[meta['replaced_by']].label} »{since} ; "
-                         "la numérotation des articles est à vérifier dans le nouveau texte.")
-        for unit in document.units:
-            if unit.id in unit_ids and unit.note:
-                notes.append(f"{unit_label(document, unit)} : {unit.note}")
-    return notes
-
-
 def reply_notes(corpus: Corpus, unit_ids: list[str]) -> list[str]:
     """What a reader must know about the cited texts, short, once per document: partial text,
     replaced text, a unit's own note (the version date is in the whole text, one click away)."""

@@ -15,7 +15,7 @@ def add_commands(subparsers) -> None:
     ask.add_argument("--json", action="store_true")
     ask.add_argument("--k", type=int, default=5, help="nombre d'articles retenus (1 à 50)")
     ask.add_argument("--mode", choices=["extractive", "generative"], default=None,
-                     help="extraits seuls, ou réponse rédigée par le modèle local (défaut : ASSISTANT_ANSWER_MODE)")
+                     help="réponse tirée des textes (sans modèle), ou avec un brouillon rédigé par le modèle local (défaut : ASSISTANT_ANSWER_MODE)")
     ask.set_defaults(handler=ask_command)
 
 

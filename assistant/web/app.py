@@ -163,8 +163,8 @@ async def resume(thread):
 
 async def send_settings(mode: str):
     await cl.ChatSettings([Select(id="mode", label="Réponse", items=MODE_ITEMS, initial_value=mode,
-                                  description="Extraits seuls, ou un brouillon rédigé par le modèle local "
-                                              "sous les extraits (plus lent, à vérifier).")]).send()
+                                  description="La réponse tirée des textes seule, ou avec en dessous un brouillon "
+                                              "rédigé par le modèle local (plus lent, à vérifier).")]).send()
 
 
 @cl.on_settings_update

@@ -14,7 +14,7 @@ from assistant.corpus.model import Corpus
 from assistant.render import escape_markdown, french_date
 from assistant.text import shorten
 
-MODE_LABELS = {"generative": "rédigée par le modèle local", "extractive": "extraits seuls"}
+MODE_LABELS = {"generative": "rédigée par le modèle local", "extractive": "tirée des textes, sans modèle"}
 CORPUS_COMMAND = "Textes du corpus"
 
 

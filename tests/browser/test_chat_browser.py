@@ -224,14 +224,14 @@ def ask(page, question: str) -> float:
     page.fill("#chat-input", question)
     started = time.monotonic()
     page.click("#chat-submit")
-    page.get_by_text("Extraits des textes (cités mot pour mot)").last.wait_for()
+    page.get_by_text("En bref — ").last.wait_for()
     return time.monotonic() - started
 
 
 def answered(page):
     """The answer is complete: the run has ended (the stop button is the send button again),
     so the thumbs belong to a finished run and will not be re-rendered under the click."""
-    page.get_by_text("Extraits des textes (cités mot pour mot)").last.wait_for()
+    page.get_by_text("En bref — ").last.wait_for()
     page.locator("#chat-submit").wait_for()
 
 
@@ -275,8 +275,13 @@ def test_passages_first_then_the_streamed_draft_and_a_citation_in_the_side_panel
     page.get_by_text("Sources du brouillon").wait_for(timeout=30_000)
     answered(page)
     draft = page.get_by_text(DRAFT_SENTENCE)
-    passages = page.get_by_text("Extraits des textes (cités mot pour mot)")
+    passages = page.get_by_text("En bref — ")
     assert draft.bounding_box()["y"] > passages.bounding_box()["y"]  # below the passages
+    # The lead in bold at the top, then the conditions as a list of the law's own words.
+    lead = page.locator("strong", has_text="En bref — Code pénal, art. 458ter — ")
+    condition = page.locator("li", has_text="« soit moyennant une autorisation motivée du procureur du Roi »")
+    assert lead.count() == 1 and condition.count() == 1
+    assert lead.bounding_box()["y"] < condition.bounding_box()["y"] < draft.bounding_box()["y"]
 
     assert page.locator("#side-view-content").count() == 0  # opens on a click only
     panel = side_panel(page, "Code pénal, art. 458ter")
@@ -370,7 +375,7 @@ def test_stopping_the_draft_is_said_in_french(workshop_server, open_page, monkey
     page.get_by_text("Réponse interrompue.").wait_for()
     page.locator("#chat-submit").wait_for()
     assert page.get_by_text("Task manually stopped").count() == 0
-    assert page.get_by_text("Extraits des textes (cités mot pour mot)").count() == 1  # the passages stay
+    assert page.get_by_text("En bref — ").count() == 1  # the passages stay
 
 
 def test_several_participants_without_login_or_history(open_server, open_page, tmp_path, capsys):

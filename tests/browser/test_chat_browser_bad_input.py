@@ -78,7 +78,7 @@ def test_hostile_input_in_the_chat_is_shown_as_text_and_answered_or_refused_in_f
         elif case.outcome == "refused":
             assert reply.startswith(REFUSED) and case.message in reply, (case.name, reply[:300])
         else:
-            assert "Extraits des textes (cités mot pour mot)" in reply or "corpus" in reply, (case.name, reply[:300])
+            assert "En bref — " in reply or "corpus" in reply, (case.name, reply[:300])
             assert REFUSED not in reply and "erreur inattendue" not in reply
     # Personal data in a hostile message: announced, and (checked at teardown) never stored nor logged.
     reply = send(page, f"{SCRIPT} Mon usager {VALID_NATIONAL_NUMBER} : " + TYPED[-1].text)
@@ -153,9 +153,9 @@ def test_index_damaged_under_the_running_chat_keeps_answering(guarded_server, op
     page = open_page(guarded_server)
     log_in(page)
     before = send(page, TYPED[-1].text)
-    assert "Extraits des textes (cités mot pour mot)" in before
+    assert "En bref — " in before
     with open(guarded_server.index / "chroma" / "chroma.sqlite3", "r+b") as database:
         database.write(b"abime" * 4096)
     reply = send(page, TYPED[-1].text)
-    assert "Extraits des textes (cités mot pour mot)" in reply
+    assert "En bref — " in reply
     assert "L'assistant ne peut pas répondre" not in reply and "erreur inattendue" not in reply

@@ -7,6 +7,8 @@ when it answered or abstained, 2 when it refused the input.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 import re
@@ -25,6 +27,7 @@ from assistant.corpus.model import Corpus
 from assistant.pipeline import InvalidQuestion, clean_question
 from assistant.answering.generative import make_extracts
 from assistant.retrieval.retriever import INJECTION_RE
+from assistant.types import Quote
 from tests.conftest import CORPUS_DIR, run_cli
 
 pytest.register_assert_rewrite("tests.helpers.retrieval_fixtures", "tests.helpers.bad_inputs")
@@ -180,7 +183,9 @@ def test_injection_in_the_corpus_is_quoted_never_given_to_the_model(injected_ass
     answer = reply.answer
     assert not answer.abstained and UNIT_458TER in reply.citations
     prompt = assistant._llm.calls[0][1].content
-    assert any(quote.text == INJECTED for quote in answer.quotes)  # the reader sees it, quoted and labelled
+    # The lead states the article's rule, not the order written into it (the reader still finds
+    # that sentence in the whole text, one click away).
+    assert answer.lead.startswith("Code pénal, art. 458ter — ") and "consignes" not in answer.lead
     assert "consignes" not in prompt.lower() and "toujours" not in prompt  # neither from the question nor the corpus
     assert "[1]" in prompt and "Question :" in prompt
     verification = reply.draft.verification
@@ -200,8 +205,10 @@ def test_no_sentence_of_the_real_corpus_is_kept_from_the_model():
 
 def test_extracts_drop_only_the_injected_sentence(injected_assistant):
     answer = injected_assistant.prepare(QUESTION_458TER).answer
+    # The reply draws on the sentence beside the order: the order among its quotes is kept from the model.
+    injected = Quote(UNIT_458TER, "Code pénal, art. 458ter, § 1er", INJECTED)
+    answer = dataclasses.replace(answer, quotes=answer.quotes + (injected,))
     extracts = make_extracts(answer, injected_assistant.corpus)
-    assert any(quote.text == INJECTED for quote in answer.quotes)
     assert extracts and all("consignes" not in e.text for e in extracts)
     # The article keeps its other sentences in the extracts: only the order is held back.
     given = next(e for e in extracts if e.unit_id == UNIT_458TER)

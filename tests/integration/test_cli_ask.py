@@ -19,7 +19,7 @@ from tests.helpers.retrieval_fixtures import QUESTION_458TER, UNIT_458TER, use_s
 pytestmark = pytest.mark.integration
 
 SCRIPT = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "assistant"
-ANSWER_KEYS = {"question", "answer", "abstained", "citations", "units", "notes"}
+ANSWER_KEYS = {"question", "answer", "abstained", "citations", "units", "notes", "lead", "kind", "conditions", "related"}
 
 
 @pytest.fixture
@@ -48,16 +48,17 @@ def test_ask_json(capsys, on_small_index, small_corpus):
         assert isinstance(unit["score"], float) and unit["score"] > 0
         assert unit["text"] == small_corpus.unit(unit["id"]).plain_text
     assert UNIT_458TER in [u["id"] for u in reply["units"]][:3]
-    assert "Extraits des textes" in reply["answer"]
-    assert "Code pénal : version à jour au 2024-05-28." in reply["notes"]
+    assert reply["answer"].startswith(f"En bref : {reply['lead']}") and reply["lead"].startswith("Code pénal, art. 458ter")
+    assert reply["conditions"] and all(c["id"] in known for c in reply["conditions"] + reply["related"])
+    assert any(n.startswith("Code pénal : remplacé par") for n in reply["notes"])
     assert "Traceback" not in err
 
 
 def test_ask_text(capsys, on_small_index):
     code, out, err = run(capsys, "ask", QUESTION_458TER, "--k", "3")
     assert code == 0, err
-    assert out.startswith("Extraits des textes (cités mot pour mot) :")
-    assert f"[{UNIT_458TER}]" in out
+    assert out.startswith("En bref : ")
+    assert f"\nTexte entier : assistant corpus show {UNIT_458TER}\n" in out
 
 
 @pytest.mark.parametrize("k", ["0", "1000", "-3", "51"])

@@ -97,39 +97,39 @@ def test_article_without_paragraphs_has_a_plain_label(answerer):
 
 
 def test_notes_for_the_code_penal(answer_458ter):
+    """Said once per reply and per document: the Code was replaced (the version date is in the
+    whole text, one click away)."""
     notes = answer_458ter.notes
-    assert "Code pénal : version à jour au 2024-05-28." in notes
     replaced = [n for n in notes if n.startswith("Code pénal : remplacé")]
-    assert len(replaced) == 1
-    assert "Loi du 29 février 2024" in replaced[0] and "2026-04-09" in replaced[0]
-    assert len(notes) == len(set(notes))  # once per document
+    assert replaced == ["Code pénal : remplacé par « Loi du 29 février 2024 (livre II du Code pénal) » depuis le "
+                        "9 avril 2026 ; vérifiez la numérotation dans le nouveau texte."]
+    assert len(notes) == len(set(notes))
 
 
 def test_notes_name_partial_documents_only(small_corpus):
-    from assistant.answering.extractive import version_notes
+    from assistant.answering.extractive import reply_notes
 
     cited = ["code-penal-1867:art-458ter", "loi-2018-07-30-csil-r:art-3", "qe-cassart-2025:question"]
-    notes = version_notes(small_corpus, cited)
+    notes = reply_notes(small_corpus, cited)
     for document_id in {c.split(":")[0] for c in cited}:
         document = small_corpus.documents[document_id]
-        flagged = any(n.startswith(f"{document.label} : texte partiel") for n in notes)
+        flagged = f"{document.label} : texte partiel dans le corpus." in notes
         assert flagged == (not document.complete), document_id
 
 
 def test_notes_of_a_partial_law(answerer):
     answer = answerer.answer(hand_retrieval("Les membres du conseil sont-ils tenus au secret ?",
                                             "loi-1976-07-08-cpas:art-36"))
-    assert "Loi organique des CPAS : version à jour au 2016-12-04." in answer.notes
-    assert any(n.startswith("Loi organique des CPAS : texte partiel (") for n in answer.notes)
+    assert "Loi organique des CPAS : texte partiel dans le corpus." in answer.notes
     assert not any("remplacé" in n for n in answer.notes)
 
 
 def test_answer_text(answer_458ter):
     text = passages_text(answer_458ter)
-    assert text.startswith("Extraits des textes (cités mot pour mot) :")
-    for quote in answer_458ter.quotes:
-        assert f"« {quote.text} »" in text
-        assert f"— {quote.label} [{quote.unit_id}]" in text
+    assert text.startswith(f"En bref : {answer_458ter.lead}\n")
+    assert answer_458ter.lead.startswith("Code pénal, art. 458ter — ")
+    for point in answer_458ter.points:
+        assert f"({point.label})" in text
     assert "À savoir :" in text
 
 

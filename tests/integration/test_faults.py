@@ -233,7 +233,7 @@ def test_a_damaged_model_file_is_refused_and_the_answer_falls_back_to_extracts(
             ensure_model(settings())
     code, out, err = run_cli(capsys, "ask", QUESTION_458TER, "--mode", "generative")
     assert code == 0 and "Traceback" not in out + err
-    assert out.startswith("Extraits des textes (cités mot pour mot)")
+    assert out.startswith("En bref")
     notice = out[out.index("Réponse rédigée indisponible"):]
     assert problem in notice and "tronqué ou modifié" in notice and "Voici les extraits des textes." in notice
     assert path.stat().st_size in (4096, QWEN_CODER_1_5B.size)  # never replaced nor deleted behind the user's back
@@ -274,7 +274,7 @@ def test_model_server_failing_mid_answer_keeps_the_passages(fault, expected, mon
         code, out, err = run_cli(capsys, "ask", QUESTION_458TER, "--mode", "generative", "--json")
         assert code == 0 and "Traceback" not in err, err
         reply = json.loads(out)
-        assert reply["citations"] and UNIT_458TER in reply["citations"] and "Extraits des textes" in reply["answer"]
+        assert reply["citations"] and UNIT_458TER in reply["citations"] and "En bref" in reply["answer"]
         failure = reply["draft"]["failure"]
         assert failure.startswith("Le modèle n'a pas pu rédiger de réponse (Le serveur compatible OpenAI"), failure
         assert expected in failure

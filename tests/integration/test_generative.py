@@ -90,7 +90,7 @@ def test_draft_is_cited_verified_and_mapped_to_units(assistant_with):
     assert reply.citations == [draft.extracts[0].unit_id]
     text = answer_text(reply)
     # The verbatim passages come first, the draft below them, clearly labelled.
-    assert text.index("Extraits des textes") < text.index(DRAFT_TITLE)
+    assert text.index("En bref") < text.index(DRAFT_TITLE)
     assert "[8]" not in text.split(DRAFT_TITLE)[1]
 
 
@@ -144,7 +144,7 @@ def test_failure_mid_stream_keeps_the_passages_with_a_notice(assistant_with):
     answer = reply.answer
     assert answer.quotes and "n'a pas pu rédiger" in reply.draft.failure and "délai dépassé" in reply.draft.failure
     assert reply.draft.text == "Oui, cela dépend"  # the pieces written before the failure
-    assert answer_text(reply).startswith("Extraits des textes")
+    assert answer_text(reply).startswith("En bref")
     assert reply.citations == list(dict.fromkeys(q.unit_id for q in answer.quotes))
 
 
@@ -187,7 +187,7 @@ def test_cli_generative_without_a_model_prints_passages_and_a_french_notice(caps
     monkeypatch.setenv("ASSISTANT_LLM", "none")
     code, out, err = run_cli(capsys, "ask", QUESTION_458TER, "--mode", "generative")
     assert code == 0, err
-    assert out.index("Extraits des textes") < out.index("Aucun modèle de langage n'est configuré")
+    assert out.index("En bref") < out.index("Aucun modèle de langage n'est configuré")
     assert "Traceback" not in out + err
 
 
@@ -266,7 +266,7 @@ def test_real_local_model_answers_two_questions_with_verified_output(small_index
             assert "[" not in draft.verification.text or all(
                 n <= len(draft.extracts) for n in draft.verification.cited_units)
             text = answer_text(reply)
-            assert text.index("Extraits des textes") < text.index(DRAFT_TITLE)
+            assert text.index("En bref") < text.index(DRAFT_TITLE)
             drafts.append(draft)
         # The model wrote sentences that the verifier could check (not only « Oui. »).
         assert any(d.verification.sentences for d in drafts)

@@ -207,7 +207,10 @@ def test_one_reply_with_a_verified_draft_rendered_everywhere(corpus):
     draft = f"{DRAFT_TITLE}\n\n{DRAFTED}\n\n[1] {extract.label} ({extract.unit_id})"
     assert render.draft_text(reply.draft) == draft
     assert render.answer_text(reply) == f"{passages}\n\n{draft}"
-    assert render.terminal_text(reply) == (f"{passages}\n\n{DRAFT_TITLE}\n\n{DRAFTED}\n\nVersion vérifiée :\n"
+    # In the terminal each cited article is one command away.
+    shown = f"{passages}\n\n" + "".join(f"Texte entier : assistant corpus show {u}\n" for u in reply.answer.citations)
+    assert shown.count("Texte entier : ") == 2
+    assert render.terminal_text(reply) == (f"{shown}\n{DRAFT_TITLE}\n\n{DRAFTED}\n\nVersion vérifiée :\n"
                                            f"{DRAFTED}\n\n[1] {extract.label} ({extract.unit_id})\n")
     assert render.draft_markdown(reply.draft) == (f"**{DRAFT_TITLE}**\n\n{render.escape_markdown(DRAFTED)}\n\n"
                                                   f"Sources du brouillon :  \n\\[1\\] {extract.label}")
@@ -220,6 +223,9 @@ def test_one_reply_with_a_verified_draft_rendered_everywhere(corpus):
         "units": [{"id": h.unit_id, "score": h.score, "text": corpus.unit(h.unit_id).plain_text}
                   for h in reply.retrieval.hits],
         "notes": list(reply.answer.notes),
+        "lead": reply.answer.lead, "kind": "may",
+        "conditions": [{"id": p.unit_id, "label": p.label, "text": p.text, "kind": p.kind} for p in reply.answer.points],
+        "related": [{"id": r.unit_id, "label": r.label, "text": r.text} for r in reply.answer.related],
         "draft": {"text": DRAFTED, "failure": "", "citations": [extract.unit_id], "warnings": [],
                   "first_token_ms": 1234, "total_ms": 5679}}
 
@@ -234,7 +240,7 @@ def test_a_streamed_draft_prints_what_the_finished_reply_prints(corpus):
         return finished
 
     chunks = list(render.terminal_chunks(prepared, stream()))
-    assert chunks[0] == render.passages_text(prepared.answer) + "\n"  # printed before the model is asked
+    assert chunks[0].startswith(render.passages_text(prepared.answer) + "\n")  # printed before the model is asked
     assert "".join(chunks) == render.terminal_text(finished)
 
 
@@ -242,9 +248,10 @@ def test_a_failed_draft_keeps_the_passages_and_says_why(corpus):
     reply = with_draft(make_reply(corpus), "Oui, dans", FAILURE)
     passages = render.passages_text(reply.answer)
     assert render.answer_text(reply) == f"{passages}\n\n{FAILURE}"
-    assert render.terminal_text(reply) == f"{passages}\n\n{DRAFT_TITLE}\n\nOui, dans\n\n{FAILURE}\n"
+    shown = f"{passages}\n\nTexte entier : assistant corpus show {UNIT_458TER}\n"
+    assert render.terminal_text(reply) == f"{shown}\n{DRAFT_TITLE}\n\nOui, dans\n\n{FAILURE}\n"
     unavailable = dataclasses.replace(reply, draft=Draft(failure=FAILURE))  # no piece was written
-    assert render.terminal_text(unavailable) == f"{passages}\n\n{FAILURE}\n"
+    assert render.terminal_text(unavailable) == f"{shown}\n{FAILURE}\n"
     assert render.draft_markdown(reply.draft) == f"**{DRAFT_TITLE}**\n\n*{render.escape_markdown(FAILURE)}*"
     assert reply.citations == reply.answer.citations  # the quoted units
     assert answer_section(reply) == f"{passages}\n\n{FAILURE}\n"
@@ -263,6 +270,7 @@ def test_an_abstention_is_its_message_everywhere(corpus):
     assert answer_section(reply, "extractive") == f"{message}\n"
     assert render.reply_json(reply) == {"question": reply.question, "answer": message, "abstained": True,
                                         "citations": [], "units": [], "notes": [],
+                                        "lead": "", "kind": "", "conditions": [], "related": [],
                                         "standalone_question": reply.standalone}
 
 
