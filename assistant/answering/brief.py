@@ -63,6 +63,7 @@ class BriefComposer:
         self.second_ratio = second_ratio
         self.analyzer = FrenchAnalyzer()
         self._idf: dict[str, float] | None = None
+        self._naming: dict[str, set[str]] = {}
 
     def relevance(self, text: str, terms: set[str]) -> float:
         """The rarity-weighted words a sentence shares with the question: « secret » is in most
@@ -75,6 +76,14 @@ class BriefComposer:
                     counts[word] = counts.get(word, 0) + 1
             self._idf = {w: math.log(len(units) / n) for w, n in counts.items()}
         return sum(self._idf.get(w, 0.0) for w in terms & set(self.analyzer(text)))
+
+    def terms_for(self, unit: Unit, terms: set[str]) -> set[str]:
+        """The question's words less those naming the unit's document: in « le nouveau Code pénal
+        définit 'partenaire' ? », « Code pénal » chooses the document, not the sentence of it."""
+        document = self.corpus.document_of(unit)
+        if document.id not in self._naming:
+            self._naming[document.id] = set(self.analyzer(f"{document.label} {document.meta.get('title', '')}"))
+        return terms - self._naming[document.id]
 
     def compose(self, unit_ids: list[str], pull: dict[str, float], question: str) -> Brief:
         """`unit_ids`: the ranked units; `pull`: how strongly the spotted legal questions point
@@ -103,6 +112,7 @@ class BriefComposer:
     def choose(self, unit: Unit, kind: str, terms: set[str]) -> Norm:
         """The rule to state: of the kind the question asks for, else the one sharing most words
         with the question, else the article's first (main) rule."""
+        terms = self.terms_for(unit, terms)
         if unit.kind != "article":
             # A question, an answer, a judgment, an extract: no rule to read, its sentence
             # closest to the question is quoted.
@@ -125,6 +135,7 @@ class BriefComposer:
         return next(iter(self.ranked_sentences(unit, terms)), "")
 
     def ranked_sentences(self, unit: Unit, terms: set[str]) -> list[str]:
+        terms = self.terms_for(unit, terms)
         scored = [(self.relevance(s, terms), -i, s) for i, (_, s) in enumerate(sentences(unit.plain_text))]
         return [s for _, _, s in sorted(scored, reverse=True)]
 
@@ -132,6 +143,7 @@ class BriefComposer:
         """The unit's other rules (or, in a question or answer, its other sentences) that share
         rare words with the question: what the question asks may be in the second paragraph."""
         label = self.label(unit)
+        terms = self.terms_for(unit, terms)
         if unit.kind != "article":
             rest = [s for s in self.ranked_sentences(unit, terms)[1:] if self.relevance(s, terms) >= MIN_ALSO_RELEVANCE]
             return [Point(unit.id, label, f"« {capped(s, MAX_POINT_WORDS)} »", "also") for s in rest[:1]]
@@ -217,7 +229,8 @@ def statement(norm: Norm) -> str:
     modality = modality_of(norm)
     if modality == "procedure" and not norm.addressee:
         return f"« {capped(norm.action, 30)} »"
-    conditions = "".join(f" ; « {capped(f.text, 20)} »" for f in norm.conditions[:2])
+    # A definition's text is already its core.
+    conditions = "".join(f" ; « {capped(f.text, 20)} »" for f in norm.conditions[:2] if norm.verb != ":")
     # A penalty stated first (« Sera puni d'un emprisonnement de huit jours à (un an) et d'une
     # amende … , celui qui s'abstient … ») would fill the line before the conduct: its first
     # words say enough beside the rule the lead states.

@@ -8,17 +8,18 @@ import re
 
 from assistant.text import fold
 
-# Checked in this order: « qu'est-ce que je risque si je dois… » asks about the risk.
+# Checked in this order: « qu'est-ce que je risque si je dois… » asks about the risk. « Il faut
+# quoi comme base légale ? » or « que faut-il ? » ask what is needed, not whether one must.
 KINDS = (
     ("authority", r"\b(?:circulaire|ministre|question (?:ecrite|parlementaire)|gouvernement wallon|"
                   r"selon (?:la|le) (?:tutelle|region))\b"),
     ("risk", r"\b(?:risqu\w*|sanction\w*|puni\w*|peine\w*|amende\w*|prison|poursuivi\w*|poursuites?|"
              r"condamn\w*|responsabilite penale|faute|encour\w*)\b"),
     ("must", r"\b(?:dois|doit|doivent|devons|devez|devrais|devrait|oblige\w*|obligation\w*|obligatoire\w*|"
-             r"faut[- ]il|il faut|suis[- ]je tenue?|tenue? de|imposee?s?)\b"),
+             r"(?<!que )faut[- ]il|(?<!qu'est-ce qu')il faut(?! quoi)|suis[- ]je tenue?|tenue? de|imposee?s?)\b"),
     ("who", r"\b(?:qui (?:decide|peut|doit|est competent|participe|siege|preside|convoque)|a qui|aupres de qui|"
             r"quelle autorite|quel service)\b"),
-    ("what", r"\b(?:qu'est[- ]ce qu[e']|c'est quoi|que (?:signifie|veut dire|designe)|definition|"
+    ("what", r"\b(?:qu'est[- ]ce qu[e']|c'est quoi|que (?:signifie|veut dire|designe)|defini\w*|"
              r"que faut-il entendre|qu'entend-on)\b"),
     ("may", r"\b(?:puis[- ]je|je peux|peut[- ]on|on peut|pouvons|pouvez|peux[- ]tu|je pourrais|"
             r"a[i]?[- ](?:je|t[- ]on) le droit|droit de|autorise\w*|permis|permet\w*|possible|peut[- ]il|"

@@ -278,7 +278,7 @@ def test_passages_first_then_the_streamed_draft_and_a_citation_in_the_side_panel
     passages = page.get_by_text("En bref — ")
     assert draft.bounding_box()["y"] > passages.bounding_box()["y"]  # below the passages
     # The lead in bold at the top, then the conditions as a list of the law's own words.
-    lead = page.locator("strong", has_text="En bref — Code pénal, art. 458ter — ")
+    lead = page.locator(".font-bold", has_text="En bref — Code pénal, art. 458ter — ")  # Chainlit's bold
     condition = page.locator("li", has_text="« soit moyennant une autorisation motivée du procureur du Roi »")
     assert lead.count() == 1 and condition.count() == 1
     assert lead.bounding_box()["y"] < condition.bounding_box()["y"] < draft.bounding_box()["y"]

@@ -19,6 +19,8 @@ pytestmark = pytest.mark.unit
     ("Qu'est-ce qu'une personne vulnérable au sens du Code ?", "what"),
     ("Que dit la circulaire sur les conseillers ?", "authority"),
     ("Le secret professionnel des assistants sociaux.", "general"),
+    ("Il faut quoi comme texte pour organiser une réunion ?", "general"),
+    ("Le décret définit-il le mot « intervenant » ?", "what"),
 ])
 def test_question_kind(question, kind):
     assert question_kind(question) == kind
