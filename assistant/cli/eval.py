@@ -81,7 +81,8 @@ def answer_summary(result: dict) -> str:
             f"mots p50 {figure(a['words_p50'], 'g')}, citations P {figure(c['precision'])} R {figure(c['recall'])} "
             f"F1 {figure(c['f1'])}, faits {figure(result['facts']['coverage'])}, "
             f"phrases non étayées {figure(v['unsupported_rate'])}, "
-            f"numéros inventés {figure(v['invented_article_numbers'], 'd')}, "
+            # A draft's own check, else the reply written without a model (checked the same way).
+            f"numéros inventés {figure(v['invented_article_numbers'] if v['generated_answers'] else a.get('invented_article_numbers'), 'd')}, "
             f"premier affichage p50 {milliseconds(t['first_token_p50'])} ms, total p50 {milliseconds(t['total_p50'])} ms")
 
 

@@ -159,7 +159,10 @@ def reply_shape(items: list[GoldItem], outcomes: list[dict]) -> dict:
     return {"first_citation_accuracy": rounded(mean(first)),
             "lead_rate": rounded(mean(bool(o["lead"].strip()) for o in answered)),
             "lead_words_p50": statistics.median(leads) if leads else None,
-            "words_p50": statistics.median(len(o["answer"].split()) for o in answered) if answered else None}
+            "words_p50": statistics.median(len(o["answer"].split()) for o in answered) if answered else None,
+            # The written-without-a-model replies' own check (a draft's is under `verification`).
+            "invented_article_numbers": sum(len(o.get("reply_invented", [])) for o in answered
+                                            if not o["generated"]) if answered else None}
 
 
 def cited_share(cited: list[str], expected: list[str]) -> float:

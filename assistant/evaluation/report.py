@@ -80,7 +80,9 @@ def answer_rows(results: list[dict]) -> list[str]:
             ("citations F1", lambda r: figure(r["citations"]["f1"])),
             ("faits mentionnés", lambda r: figure(r["facts"]["coverage"])),
             ("phrases non étayées", lambda r: figure(r["verification"]["unsupported_rate"])),
-            ("numéros d'article inventés", lambda r: figure(r["verification"]["invented_article_numbers"], "d")),
+            ("numéros d'article inventés (brouillons)", lambda r: figure(r["verification"]["invented_article_numbers"], "d")),
+            ("numéros d'article inventés (réponse sans modèle)",
+             lambda r: figure(r["answers"].get("invented_article_numbers"), "d")),
             ("premier affichage p50 (ms)", lambda r: milliseconds(r["latency_ms"]["first_token_p50"])),
             ("réponse complète p50 (ms)", lambda r: milliseconds(r["latency_ms"]["total_p50"]))]
     return [f"| {name} | " + " | ".join(cell(r) if "citations" in r else "" for r in results) + " |"

@@ -69,8 +69,22 @@ class AnswerEvaluator:
                        sentences=len(checked.sentences) if checked else 0,
                        unsupported=[s.text for s in checked.unsupported] if checked else [],
                        invented=list(checked.invented_numbers) if checked else [],
+                       reply_invented=[] if checked or answer.abstained else reply_invented(reply),
                        generated=checked is not None)
         return outcome
+
+
+def reply_invented(reply) -> list[str]:
+    """Article numbers in the reply written without a model that no cited unit shows (its own
+    number or one its text refers to): 0 by construction, measured all the same."""
+    from assistant.answering.verification import invented_numbers
+    from assistant.render import passages_text
+    from assistant.types import Extract
+
+    corpus = reply.corpus
+    extracts = [Extract(n, u, "", corpus.unit(u).plain_text, corpus.unit(u).plain_text)
+                for n, u in enumerate(reply.answer.citations, start=1)]
+    return invented_numbers(passages_text(reply.answer), extracts)
 
 
 def searcher(assistant, system: str, items: list[GoldItem] = ()):

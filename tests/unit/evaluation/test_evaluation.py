@@ -374,7 +374,7 @@ def test_eval_command_in_extractive_answer_mode(tmp_path, monkeypatch, capsys, s
     # Nothing was generated: nothing was checked, so neither figure is a zero.
     assert result["verification"] == {"unsupported_rate": None, "invented_article_numbers": None,
                                       "generated_answers": 0}
-    assert "phrases non étayées n/a, numéros inventés n/a" in stdout
+    assert "phrases non étayées n/a, numéros inventés 0" in stdout  # the reply itself is checked
     assert {"first_token_p50", "total_p50", "p50", "p95"} <= set(result["latency_ms"])
     assert UNIT_458TER in per["t-1"]["citations"] and per["t-4"]["citations"] == []
     # The reply's shape, recomputed from each answer: first citation expected (answerable lines),
@@ -389,7 +389,8 @@ def test_eval_command_in_extractive_answer_mode(tmp_path, monkeypatch, capsys, s
     leads = sorted(len(q["lead"].split()) for q in answered)
     assert all(q["lead"] and q["answer"].startswith(f"En bref : {q['lead']}") for q in answered)
     assert result["answers"] == {"first_citation_accuracy": round(sum(first) / len(first), 4), "lead_rate": 1.0,
-                                 "lead_words_p50": statistics.median(leads), "words_p50": statistics.median(words)}
+                                 "lead_words_p50": statistics.median(leads), "words_p50": statistics.median(words),
+                                 "invented_article_numbers": 0}
     assert 0 < result["answers"]["lead_words_p50"] < result["answers"]["words_p50"]
     assert result["answers"]["words_p50"] > 20
 
@@ -452,8 +453,9 @@ def test_reply_shape_first_citation_and_leads():
              GoldItem("b", "q", [], ["code-penal-1867:art-458"], [], True),
              GoldItem("c", "q", [], ["code-penal-1867:art-458"], [], True),
              GoldItem("d", "q", [], [], [], False)]
-    outcomes = [_outcome(["code-penal-1867:art-458", "code-penal-1867:art-458bis"], "un deux trois",
-                         lead="Le Code pénal vous permet d'informer le procureur."),  # expected, but second
+    outcomes = [{**_outcome(["code-penal-1867:art-458", "code-penal-1867:art-458bis"], "un deux trois",
+                            lead="Le Code pénal vous permet d'informer le procureur."),  # expected, but second
+                 "reply_invented": ["999"]},
                 _outcome(["code-penal-1867:art-458"], "un deux trois quatre cinq", lead="Oui."),
                 {**_outcome(["code-penal-1867:art-458"], "refus"), "abstained": True},  # refused: 0
                 {**_outcome([], "refus"), "abstained": True}]
@@ -462,7 +464,9 @@ def test_reply_shape_first_citation_and_leads():
     assert shape["lead_rate"] == 1.0  # both answered items have a lead; refusals are not counted
     assert shape["lead_words_p50"] == statistics.median([8, 1]) and shape["words_p50"] == 4
     none = answer_scores(items[3:], outcomes[3:])["answers"]
-    assert none == {"first_citation_accuracy": None, "lead_rate": None, "lead_words_p50": None, "words_p50": None}
+    assert shape["invented_article_numbers"] == 1  # « article 999 » in a, shown by no cited unit
+    assert none == {"first_citation_accuracy": None, "lead_rate": None, "lead_words_p50": None, "words_p50": None,
+                    "invented_article_numbers": None}
 
 
 @pytest.mark.unit
@@ -513,7 +517,7 @@ def test_report_and_summaries_print_na():
         in answer_summary(result)
     report = markdown_report([result], items[2:])
     assert "| hit@5 | n/a |" in report and "| abstention false_refusal_rate | n/a |" in report
-    assert "| phrases non étayées | n/a |" in report and "| numéros d'article inventés | n/a |" in report
+    assert "| phrases non étayées | n/a |" in report and "| numéros d'article inventés (brouillons) | n/a |" in report
     assert "0.000" not in report
 
 
@@ -576,3 +580,32 @@ def test_verification_figures_count_generated_drafts_only():
                 _outcome(["b:1"], "t", False, ["s2", "s3"], ["2004"], 2)]
     assert answer_scores(items, outcomes)["verification"] == {
         "unsupported_rate": 0.25, "invented_article_numbers": 1, "generated_answers": 1}
+
+
+@pytest.mark.unit
+def test_reply_invented_counts_article_numbers_no_cited_unit_shows():
+    """The reply written without a model is checked like a draft: « article 999 » in its lead is
+    counted, the cited article's own number and the articles its text names are not."""
+    import dataclasses
+
+    from assistant.answering.extractive import ExtractiveAnswerer
+    from assistant.corpus.model import Corpus
+    from assistant.evaluation.runner import reply_invented
+    from assistant.pipeline import Reply
+    from assistant.retrieval.retriever import Hit, Retrieval
+    from tests.conftest import CORPUS_DIR
+
+    corpus = Corpus.load(CORPUS_DIR)
+    question = "Puis-je informer le procureur du Roi ?"
+    retrieval = Retrieval(question, [Hit("code-penal-1867:art-458bis", 1.0, 0, "both")], False)
+    answer = ExtractiveAnswerer(corpus).answer(retrieval, question)
+    reply = Reply(question, question, retrieval, answer, corpus)
+    assert "422bis" in render_text(reply) and reply_invented(reply) == []  # named by art. 458bis itself
+    forged = dataclasses.replace(reply, answer=dataclasses.replace(answer, lead=answer.lead + " Voir l'article 999."))
+    assert reply_invented(forged) == ["999"]
+
+
+def render_text(reply):
+    from assistant.render import passages_text
+
+    return passages_text(reply.answer)
