@@ -24,6 +24,7 @@ MAX_CORE_WORDS = 55
 MAX_ADDRESSEE_WORDS = 18
 MAX_RELATED = 3
 MAX_ALSO = 2
+MIN_STEM = 5  # shortest stem that may hold another (« vulner » ⊂ « vulnerabilit »)
 MIN_ALSO_RELEVANCE = 3.0  # about one rare word shared with the question (idf of a word in 5% of units)
 # A second unit is cited when the legal questions spotted point at it with at least this share
 # of their strongest pull (issue spotting, retrieval/issues.py), among the next three units.
@@ -75,7 +76,17 @@ class BriefComposer:
                 for word in words:
                     counts[word] = counts.get(word, 0) + 1
             self._idf = {w: math.log(len(units) / n) for w, n in counts.items()}
-        return sum(self._idf.get(w, 0.0) for w in terms & set(self.analyzer(text)))
+        words = set(self.analyzer(text))
+        score = 0.0
+        for term in terms:
+            if term in words:
+                score += self._idf.get(term, 0.0)
+            elif len(term) >= MIN_STEM and (word := next((w for w in words if len(w) >= MIN_STEM and
+                                                           (w.startswith(term) or term.startswith(w))), None)):
+                # « vulnérable » and « vulnérabilité » stem apart (vulner / vulnerabilit): one
+                # stem holding the other is the same word for choosing a sentence.
+                score += self._idf.get(term) or self._idf.get(word, 0.0)
+        return score
 
     def terms_for(self, unit: Unit, terms: set[str]) -> set[str]:
         """The question's words less those naming the unit's document: in « le nouveau Code pénal
@@ -166,10 +177,12 @@ class BriefComposer:
 
     def referenced(self, norm: Norm, unit: Unit) -> list[Unit]:
         """Units of the same document that the rule's exceptions name (« sans préjudice des
-        obligations que lui impose l'article 422bis »)."""
+        obligations que lui impose l'article 422bis »)…"""
         out = []
-        for fragment in norm.exceptions:
-            for number in ARTICLE_REF_RE.findall(fragment.text):
+        # …and its penalty, when the penalty is another article's (« sera punie des peines
+        # prévues à l'article 458 »): the reader needs that article to know the penalty.
+        for fragment in [f.text for f in norm.exceptions] + [norm.penalty]:
+            for number in ARTICLE_REF_RE.findall(fragment):
                 try:
                     out.append(self.corpus.unit(f"{unit.document}:art-{number}"))
                 except CorpusError:

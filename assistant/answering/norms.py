@@ -36,6 +36,8 @@ ANCHORS = (
     ("definition", re.compile(r"\b(?:on entend par|il faut entendre par|(?:est|sont) considéré(?:e|s|es)? comme)\b|"
                               r"^(?:\([^)]*\)\s*)?Constitu(?:e|ent)\b", re.I)),
 )
+# « (NOTE: par son arrêt n°127/2013 … la Cour constitutionnelle a annulé …) »: Justel's own note.
+EDITORIAL_NOTE_RE = re.compile(r"^\(?\s*NOTE\s*:", re.I)
 # In a list of definitions (after « on entend par : »), each « terme : sa définition ».
 TERM_RE = re.compile(r"^([^:;,.]{2,60}):\s+(\S.*)$")
 # Where the law attaches a condition or an exception to a rule.
@@ -97,6 +99,8 @@ def read_norms(unit: Unit) -> tuple[Norm, ...]:
 def _read(unit_id: str, text: str) -> tuple[Norm, ...]:
     norms, defining = [], False
     for part, sentence in sentences(text):
+        if EDITORIAL_NOTE_RE.match(sentence):  # the publisher's note, not the law (kept in the whole text)
+            continue
         term = TERM_RE.match(sentence) if defining else None
         if term:
             definition = Fragment(clean(term.group(2)), part)

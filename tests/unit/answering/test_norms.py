@@ -140,3 +140,11 @@ def test_a_list_of_definitions_is_read_term_by_term(corpus):
     terms = [n.action for n in definitions]
     assert terms[:3] == ["mineur", "personne en situation de vulnérabilité", "partenaire"]
     assert definitions[0].conditions[0].text == "toute personne qui n'a pas encore atteint l'âge de dix-huit ans"
+
+
+def test_the_publishers_notes_are_not_read_as_rules(corpus):
+    """Justel's « (NOTE: … la Cour constitutionnelle a annulé …) » inside art. 458bis is not the law:
+    it is never a rule to state (it stays in the whole text)."""
+    unit = corpus.unit("code-penal-1867:art-458bis")
+    assert "(NOTE:" in unit.plain_text
+    assert not any("NOTE" in n.sentence for n in read_norms(unit))
