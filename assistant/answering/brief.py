@@ -43,6 +43,7 @@ GLOSS = {
     "definition": "une définition",
     "procedure": "ce que prévoit le texte",
 }
+UNSETTLED = {"may": "si c'est permis", "must": "si c'est obligatoire", "risk": "ce que l'on risque"}
 ARTICLE_REF_RE = re.compile(r"\barticles? (\d+(?:/\d+)?(?:bis|ter|quater|quinquies|sexies|septies|octies)?)\b", re.I)
 
 
@@ -105,7 +106,7 @@ class BriefComposer:
         norm = self.choose(primary, kind, terms)
         label = self.label(primary)
         points = self.points(norm, primary)
-        lead = lead_sentence(norm, label, kind, tuple(points))
+        lead = lead_sentence(norm, label, kind, tuple(points), primary.kind == "article")
         points += self.also(primary, norm, terms)
         points = tuple(points)
         cited = [primary.id]
@@ -212,10 +213,14 @@ class BriefComposer:
         return unit_label(self.corpus.document_of(unit), unit)
 
 
-def lead_sentence(norm: Norm, label: str, kind: str, points: tuple[Point, ...]) -> str:
+def lead_sentence(norm: Norm, label: str, kind: str, points: tuple[Point, ...], article: bool = True) -> str:
     """« Code pénal, art. 458bis — une possibilité, pas une obligation, dans 2 cas (ci-dessous) :
     « Toute personne … peut […] en informer le procureur du Roi ». »"""
     modality = modality_of(norm)
+    if article and kind in UNSETTLED and modality in ("procedure", "definition"):
+        # Asked « may I / must I / what do I risk », the best article lays down no such rule: say
+        # so, then what it does say.
+        return f"{label} ne dit pas directement {UNSETTLED[kind]} ; il dit : « {core(norm)} »."
     if modality == "procedure" and not norm.addressee:
         return f"Selon {label} : « {capped(norm.action, MAX_CORE_WORDS)} »."
     gloss = GLOSS[modality]

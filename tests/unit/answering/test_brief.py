@@ -95,7 +95,8 @@ def test_every_unit_in_every_kind_of_question_quotes_only_its_own_words(corpus, 
         for question in QUESTIONS:
             brief = composer.compose([unit.id], {}, question)
             label = composer.label(unit)
-            assert brief.lead.startswith((f"{label} — ", f"Selon {label} : « ")), brief.lead
+            assert brief.lead.startswith((f"{label} — ", f"Selon {label} : « ", f"{label} ne dit pas directement ")), \
+                brief.lead
             assert all(corpus.unit(u) for u in brief.cited) and brief.cited[0] == unit.id
             statements = [(brief.lead, unit.id)] + [(p.text if p.kind == "also" else f"« {p.text} »", p.unit_id)
                                                     for p in brief.points]
@@ -121,3 +122,12 @@ def test_a_long_fragment_is_cut_and_the_cut_is_marked():
     assert capped(text, 10) == text
     assert capped(text, 5) == "un deux trois, quatre cinq […]"
     assert capped(text, 5, at_comma=True) == "un deux trois […]"
+
+
+def test_when_the_best_article_lays_down_no_rule_of_the_kind_asked_the_lead_says_so(composer):
+    brief = composer.compose(["loi-2018-07-30-csil-r:art-3"], {}, "Une assistante sociale peut-elle siéger à la CSIL-R ?")
+    assert brief.lead.startswith("Loi du 30 juillet 2018 (CSIL-R), art. 3 ne dit pas directement si c'est permis ; "
+                                 "il dit : « La CSIL R est composée")
+    # Asked what it is, the same article is simply quoted.
+    assert composer.compose(["loi-2018-07-30-csil-r:art-3"], {}, "C'est quoi la CSIL-R ?").lead.startswith(
+        "Selon Loi du 30 juillet 2018 (CSIL-R), art. 3 : « ")
