@@ -11,9 +11,8 @@ from datetime import datetime
 from typing import Iterator
 from urllib.parse import quote
 
-from assistant.answering.extractive import split_sentences
 from assistant.corpus.model import Corpus, CorpusError, Document, Unit, unit_label
-from assistant.text import french_date
+from assistant.text import french_date, split_sentences
 from assistant.types import Answer, Draft, Reply
 
 POINTS_TITLE = "Conditions et exceptions, dans les mots de la loi"

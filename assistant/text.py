@@ -1,5 +1,5 @@
 """French text helpers shared by every layer: accent folding, the BM25 analyzer, article numbers,
-paragraph labels, shortening. Pure functions; no storage, no models."""
+paragraph labels, shortening, dates, sentence splitting. Pure functions; no storage, no models."""
 
 from __future__ import annotations
 
@@ -62,3 +62,28 @@ def french_date(value) -> str:
     except ValueError:
         return str(value)
     return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+# Sentence ends, except after abbreviations that Justel puts before numbers ("Art. 458").
+SENTENCE_RE = re.compile(r"(?<=[.;:!?])(?<!\bArt\.)(?<!\bart\.)(?<!\bal\.)(?<!\bn°)\s+(?=[A-ZÀ-Ý0-9§(«\"])|\n\n+")
+HEADING_ONLY_RE = re.compile(r"^(?:Art(?:icle)?\.?\s*[\w/]+\.|§\s*\d+(?:er)?\.|\d+°)$")
+
+
+def split_sentences(text: str) -> list[tuple[str | None, str]]:
+    """[(§ label or None, sentence)] in order; the § is the one the sentence falls under."""
+    out, part, carry = [], None, ""
+    for sentence in (s.strip() for s in SENTENCE_RE.split(text)):
+        if not sentence:
+            continue
+        if len(sentence) < 12 or HEADING_ONLY_RE.match(sentence):  # "Art. 458ter.", "§ 2.": keep with the next
+            carry = f"{carry} {sentence}".strip()
+            continue
+        sentence = f"{carry} {sentence}".strip()
+        carry = ""
+        match = PART_RE.match(sentence)
+        if match:
+            part = f"§ {match.group(1)}"
+        out.append((part, " ".join(sentence.split())))
+    if carry:
+        out.append((part, carry))
+    return out

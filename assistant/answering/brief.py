@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from assistant.answering.norms import Norm, read_norms, sentences
 from assistant.answering.questions import PREFERRED, question_kind
 from assistant.corpus.model import Corpus, CorpusError, Unit, unit_label
-from assistant.text import FrenchAnalyzer
+from assistant.text import FrenchAnalyzer, split_sentences
 from assistant.types import Point, Quote, Related
 
 MAX_POINTS = 4
@@ -199,8 +199,6 @@ class BriefComposer:
 
     def quotes(self, unit_id: str, norm: Norm | None, terms: set[str]) -> list[Quote]:
         """The unit's sentences the reply draws on, highlighted in the whole text."""
-        from assistant.answering.extractive import split_sentences
-
         unit = self.corpus.unit(unit_id)
         if norm is None:
             norm = self.choose(unit, "general", terms)

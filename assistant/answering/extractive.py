@@ -1,20 +1,13 @@
 """The answer of the default mode, written with no model: the brief built from the ranked units
-(assistant/answering/brief.py), the notes a reader needs, or an abstention message; and the
-sentence splitting the side panel's highlights rely on."""
+(assistant/answering/brief.py), the notes a reader needs, or an abstention message."""
 
 from __future__ import annotations
 
-import re
-
 from assistant.answering.brief import BriefComposer
 from assistant.corpus.model import Corpus, unit_label
-from assistant.text import PART_RE, french_date
+from assistant.text import french_date
 from assistant.retrieval.retriever import Retrieval
 from assistant.types import Answer
-
-# Sentence ends, except after abbreviations that Justel puts before numbers ("Art. 458").
-SENTENCE_RE = re.compile(r"(?<=[.;:!?])(?<!\bArt\.)(?<!\bart\.)(?<!\bal\.)(?<!\bn°)\s+(?=[A-ZÀ-Ý0-9§(«\"])|\n\n+")
-HEADING_ONLY_RE = re.compile(r"^(?:Art(?:icle)?\.?\s*[\w/]+\.|§\s*\d+(?:er)?\.|\d+°)$")
 
 
 class ExtractiveAnswerer:
@@ -36,26 +29,6 @@ class ExtractiveAnswerer:
         return Answer(question, False, brief.quotes, tuple(reply_notes(self.corpus, list(brief.cited))),
                       lead=brief.lead, points=brief.points, related=brief.related, kind=brief.kind,
                       cited=brief.cited)
-
-
-def split_sentences(text: str) -> list[tuple[str | None, str]]:
-    """[(§ label or None, sentence)] in order; the § is the one the sentence falls under."""
-    out, part, carry = [], None, ""
-    for sentence in (s.strip() for s in SENTENCE_RE.split(text)):
-        if not sentence:
-            continue
-        if len(sentence) < 12 or HEADING_ONLY_RE.match(sentence):  # "Art. 458ter.", "§ 2.": keep with the next
-            carry = f"{carry} {sentence}".strip()
-            continue
-        sentence = f"{carry} {sentence}".strip()
-        carry = ""
-        match = PART_RE.match(sentence)
-        if match:
-            part = f"§ {match.group(1)}"
-        out.append((part, " ".join(sentence.split())))
-    if carry:
-        out.append((part, carry))
-    return out
 
 
 def reply_notes(corpus: Corpus, unit_ids: list[str]) -> list[str]:

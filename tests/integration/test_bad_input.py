@@ -21,7 +21,7 @@ import pytest
 
 from assistant import pipeline as engine
 from assistant import render
-from assistant.answering.extractive import split_sentences
+from assistant.text import split_sentences
 from assistant.config import settings
 from assistant.corpus.model import Corpus
 from assistant.pipeline import InvalidQuestion, clean_question

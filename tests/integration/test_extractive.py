@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from assistant.answering.extractive import ExtractiveAnswerer, abstention_message, split_sentences
+from assistant.answering.extractive import ExtractiveAnswerer, abstention_message
+from assistant.text import split_sentences
 from assistant.render import passages_text
 from assistant.retrieval.retriever import Hit, Retrieval
 

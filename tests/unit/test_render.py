@@ -12,7 +12,8 @@ import pytest
 
 from assistant import render
 from assistant.web import views as ui
-from assistant.answering.extractive import ExtractiveAnswerer, split_sentences
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.text import split_sentences
 from assistant.config import Settings
 from assistant.corpus.model import Corpus
 from assistant.pipeline import Reply
