@@ -21,7 +21,8 @@ from assistant.types import Point, Quote, Related
 MAX_POINTS = 4
 MAX_POINT_WORDS = 45
 MAX_CORE_WORDS = 55
-MAX_ADDRESSEE_WORDS = 18
+MAX_ADDRESSEE_WORDS = 24  # « Les médecins, …, par état ou par profession, des secrets qu'on leur confie » (22)
+MAX_LEAD_PENALTY_WORDS = 14  # the whole penalty when asked what one risks
 MAX_RELATED = 3
 MAX_ALSO = 2
 MIN_STEM = 5  # shortest stem that may hold another (« vulner » ⊂ « vulnerabilit »)
@@ -255,7 +256,8 @@ def lead_sentence(norm: Norm, label: str, kind: str, points: tuple[Point, ...], 
         tail = ", sauf exception (ci-dessous)"
     else:
         tail = ""
-    return f"{label} — {gloss}{tail} : « {core(norm)} »."
+    penalty_words = MAX_CORE_WORDS if kind == "risk" else MAX_LEAD_PENALTY_WORDS
+    return f"{label} — {gloss}{tail} : « {core(norm, max_penalty_words=penalty_words)} »."
 
 
 def statement(norm: Norm) -> str:
