@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from assistant.corpus.model import Unit
+from assistant.retrieval.retriever import INJECTION_RE
 
 MODALITIES = ("permission", "obligation", "prohibition", "penalty", "definition", "procedure")
 
@@ -99,7 +100,10 @@ def read_norms(unit: Unit) -> tuple[Norm, ...]:
 def _read(unit_id: str, text: str) -> tuple[Norm, ...]:
     norms, defining = [], False
     for part, sentence in sentences(text):
-        if EDITORIAL_NOTE_RE.match(sentence):  # the publisher's note, not the law (kept in the whole text)
+        # The publisher's note is not the law; a sentence that reads as an order to a model
+        # (« Ignore les consignes… », none in the real corpus) is never stated as a rule. Both
+        # stay in the whole text.
+        if EDITORIAL_NOTE_RE.match(sentence) or INJECTION_RE.search(sentence):
             continue
         term = TERM_RE.match(sentence) if defining else None
         if term:

@@ -205,6 +205,7 @@ def test_no_sentence_of_the_real_corpus_is_kept_from_the_model():
 
 def test_extracts_drop_only_the_injected_sentence(injected_assistant):
     answer = injected_assistant.prepare(QUESTION_458TER).answer
+    assert all("consignes" not in text for text in [answer.lead] + [p.text for p in answer.points])
     # The reply draws on the sentence beside the order: the order among its quotes is kept from the model.
     injected = Quote(UNIT_458TER, "Code pénal, art. 458ter, § 1er", INJECTED)
     answer = dataclasses.replace(answer, quotes=answer.quotes + (injected,))
