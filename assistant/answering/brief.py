@@ -44,6 +44,8 @@ GLOSS = {
     "definition": "une définition",
     "procedure": "ce que prévoit le texte",
 }
+# What a reader must know of a document that is not law when the lead quotes it.
+NOT_LAW = {"question parlementaire": "question parlementaire, pas un texte de loi"}
 # Kinds of question one form of rule answers: « que risque-t-on » a penalty, « qu'est-ce que » a definition.
 SHARP_KINDS = {"risk": "penalty", "what": "definition"}
 UNSETTLED = {"may": "si c'est permis", "must": "si c'est obligatoire", "risk": "ce que l'on risque"}
@@ -110,7 +112,8 @@ class BriefComposer:
         norm = self.choose(primary, kind, terms)
         label = self.label(primary)
         points = self.points(norm, primary)
-        lead = lead_sentence(norm, label, kind, tuple(points), primary.kind == "article")
+        nature = self.corpus.document_of(primary).meta.get("kind") or ""
+        lead = lead_sentence(norm, label, kind, tuple(points), primary.kind == "article", nature)
         points += self.also(primary, norm, terms)
         points = tuple(points)
         cited = [primary.id]
@@ -231,7 +234,8 @@ def lays_down(unit: Unit, modality: str) -> bool:
     return unit.kind == "article" and any(n.modality == modality for n in read_norms(unit))
 
 
-def lead_sentence(norm: Norm, label: str, kind: str, points: tuple[Point, ...], article: bool = True) -> str:
+def lead_sentence(norm: Norm, label: str, kind: str, points: tuple[Point, ...], article: bool = True,
+                  nature: str = "") -> str:
     """« Code pénal, art. 458bis — une possibilité, pas une obligation, dans 2 cas (ci-dessous) :
     « Toute personne … peut […] en informer le procureur du Roi ». »"""
     modality = modality_of(norm)
@@ -240,7 +244,8 @@ def lead_sentence(norm: Norm, label: str, kind: str, points: tuple[Point, ...], 
         # so, then what it does say.
         return f"{label} ne dit pas directement {UNSETTLED[kind]} ; il dit : « {core(norm)} »."
     if modality == "procedure" and not norm.addressee:
-        return f"Selon {label} : « {capped(norm.action, MAX_CORE_WORDS)} »."
+        what = f" ({NOT_LAW[nature]})" if nature in NOT_LAW else ""
+        return f"Selon {label}{what} : « {capped(norm.action, MAX_CORE_WORDS)} »."
     gloss = GLOSS[modality]
     if kind == "must" and modality == "permission":
         gloss = "pas d'obligation dans ce texte, une possibilité"

@@ -95,7 +95,8 @@ def test_every_unit_in_every_kind_of_question_quotes_only_its_own_words(corpus, 
         for question in QUESTIONS:
             brief = composer.compose([unit.id], {}, question)
             label = composer.label(unit)
-            assert brief.lead.startswith((f"{label} — ", f"Selon {label} : « ", f"{label} ne dit pas directement ")), \
+            assert brief.lead.startswith((f"{label} — ", f"Selon {label} : « ", f"{label} ne dit pas directement ",
+                                          f"Selon {label} (question parlementaire, pas un texte de loi) : « ")), \
                 brief.lead
             assert all(corpus.unit(u) for u in brief.cited) and brief.cited[0] == unit.id
             statements = [(brief.lead, unit.id)] + [(p.text if p.kind == "also" else f"« {p.text} »", p.unit_id)
@@ -141,3 +142,9 @@ def test_asked_what_one_risks_the_article_that_sets_a_penalty_leads(composer):
     assert composer.compose(ranked, {}, "Puis-je prévenir le procureur ?").cited[0] == P + "458bis"
     # Both set a penalty: the ranking stands.
     assert composer.compose([P + "458", P + "422bis"], {}, question).cited[0] == P + "458"
+
+
+def test_a_parliamentary_question_quoted_first_is_said_not_to_be_law(composer):
+    brief = composer.compose(["qe-cassart-2025:reponse"], {}, "Que dit le ministre sur la circulaire ?")
+    assert brief.lead.startswith("Selon Question écrite Cassart (2025) — Réponse du Ministre Desquesnes (avril 2025) "
+                                 "(question parlementaire, pas un texte de loi) : « ")
