@@ -27,7 +27,8 @@ ANCHORS = (
     # « l'abstenant ne pourra être puni lorsque … »: an exemption, read like « il n'y a pas
     # d'infraction » (before « ne pourra », which is a prohibition).
     ("permission", re.compile(r"\bne (?:peut|peuvent|pourra|pourront) (?:pas )?être puni(?:e|s|es)?\b", re.I)),
-    ("penalty", re.compile(r"\b(?:ser(?:a|ont)|est|sont) puni(?:e|s|es)?\b", re.I)),
+    ("penalty", re.compile(r"\b(?:ser(?:a|ont)|est|sont) puni(?:e|s|es)?\b|"
+                           r"\b(?:la peine|les peines)\b[^.;]*?\b(?:est|sont) portée?s? à\b", re.I)),
     ("prohibition", re.compile(r"\b(?:ne (?:peut|peuvent|pourra|pourront|doit|doivent)\b|(?:il )?est interdit|"
                                r"sont interdit(?:e)?s)", re.I)),
     ("obligation", re.compile(r"\b(?:doit|doivent|devra|devront|(?:est|sont) tenu(?:e|s|es)?|"
@@ -152,7 +153,7 @@ def read_sentence(unit_id: str, sentence: str, part: str = "") -> Norm:
 
 
 def _read_parts(unit_id: str, sentence: str, part: str, modality: str, match: re.Match) -> Norm:
-    subject, rest = sentence[:match.start()].strip(" ,"), sentence[match.end():].strip()
+    subject, rest = sentence[:match.start()].strip(" ,("), sentence[match.end():].strip()
     penalty = ""
     if modality == "penalty":
         if not subject and (offender := OFFENDER_RE.search(rest)):  # « Sera puni de …, celui qui … »
@@ -162,9 +163,11 @@ def _read_parts(unit_id: str, sentence: str, part: str, modality: str, match: re
             return Norm(unit_id, modality, addressee, action, conditions, exceptions, clean(penalty), part,
                         sentence)
         penalty = clean(cut_at_markers(rest))
+        # « La peine … est portée à deux ans lorsque la personne … est mineure d'âge »
+        _, _, conditions, more = split_clauses(rest, part, has_subject=False)
         # « Les … dépositaires …, qui, hors le cas où …, les auront révélés, seront punis »
         addressee, exceptions, action = split_subject(subject, part)
-        return Norm(unit_id, modality, addressee, action, (), exceptions, penalty, part, sentence)
+        return Norm(unit_id, modality, addressee, action, conditions, exceptions + more, penalty, part, sentence)
     if match.group(0).lower().startswith("il n"):  # « Il n'y a pas d'infraction lorsqu'une personne … »
         body = re.sub(r"^lorsqu[’']\s*", "", rest, flags=re.I)
         addressee, action, conditions, exceptions = split_clauses(body, part, comma_split=True)
