@@ -310,6 +310,8 @@ def core(norm: Norm, max_words: int = MAX_CORE_WORDS, max_penalty_words: int = M
             out += gap if gap.strip(" ,") == "" else (" " if out.endswith("[…]") else " […] ")
             out += piece
         end = start + len(piece.removesuffix(" […]"))
+    if out and end is not None and sentence[end:].strip()[:1].isalnum() and not out.endswith("[…]"):
+        out += " […]"  # cut mid-clause (a long subject is kept to its first words): say so
     return capped(out, max_words) if out else capped(norm.sentence, max_words)
 
 

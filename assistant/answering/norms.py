@@ -53,7 +53,7 @@ ITEM_RE = re.compile(r"(?:^|\s)(?=\d+°\s)")
 HEADING_RE = re.compile(r"^(?:Art(?:icle)?\.?\s*[\w/]+\.\s*)?(?:§\s*(\d+(?:er)?)\.?\s*)?")
 SENTENCE_END_RE = re.compile(r"(?<=\.)(?<!\bArt\.)(?<!\bart\.)(?<!\bal\.)(?<!\bn°)\s+(?=[A-ZÀ-Ý§(«])")
 # A penalty stated first: « Sera puni de …, celui qui … ».
-OFFENDER_RE = re.compile(r",\s*(?=(?:celui|celle|ceux|celles) qui\b|quiconque\b|toute personne qui\b)", re.I)
+OFFENDER_RE = re.compile(r"(?:,\s*|\s+)(?=(?:celui|celle|ceux|celles) qui\b|quiconque\b|toute personne qui\b)", re.I)
 # The addressee is the head of the subject: cut before its long qualifications.
 ADDRESSEE_CUT_RE = re.compile(r"\s+et (?:a|ont|qui)\s|,\s*qui\b|\s+qui a été|,\s*(?=hors|sauf|sans préjudice)", re.I)
 MAX_ADDRESSEE_WORDS = 20
