@@ -53,6 +53,13 @@ MARKERS_RE = re.compile(
 SAME_RE = re.compile(r"^(?:(?:et )?(?:la )?meme chose|pareil|idem|dans ce cas|dans cette situation|dans ces cas)\b")
 ARTICLE_RE = re.compile(r"\bart(?:icle)?s?\.?\s*\d")
 AGE_RE = re.compile(r"\b(?:de |d'|a |âge de )?(\d{1,2}) ?ans\b")
+# A person a situation is about: determiner, noun, and what qualifies it (« une ado de 15 ans »,
+# « une personne âgée », « un mineur »).
+PERSON_RE = re.compile(
+    r"\b(?:un|une|le|la|l'|mon|ma|notre|cette|ce)\s*(?:jeune |petite? |vieille |vieux )?"
+    r"(?:enfant|ado(?:lescente?)?|mineure?|fille(?:tte)?|garcon|gamine?|bebe|jeune|dame|monsieur|femme|homme|"
+    r"personne(?: agee| handicapee| vulnerable| majeure| mineure)?|adulte|victime|residente?|patiente?|"
+    r"usager(?:e)?|usagere|beneficiaire|eleve)(?: de \d{1,2} ans| \d{1,2} ans| agee?)?\b")
 MAJORITY_RE = re.compile(r"\b(?:majeure?s?|mineure?s?|adultes?)\b")
 
 # Where the legal point starts: a first-person modal (« je peux », « puis-je », « est-ce que
@@ -332,6 +339,9 @@ def rewrite(frame: Frame, message: str) -> Frame | None:
         party = party_of(re.sub(r"\s+qui\b.*$", "", body[who.end():])) if who else None
         if party is not None and not party[0]:  # « et si c'est le juge d'instruction (qui demande) ? »
             return with_party(frame, party, body, requester=True)
+        changed = with_person(frame, body[who.end():]) if who else None
+        if changed is not None:
+            return changed
         return with_fact(frame, elide(lowered))
     if kind == "add-fact":
         changed = with_age(frame, body)
@@ -368,6 +378,21 @@ def with_fact(frame: Frame, fact: str) -> Frame:
     if MAJORITY_RE.search(key(fact)):  # « et s'il est majeur ? »: the earlier age no longer holds
         frame = replace(frame, situation=drop_age(frame.situation), ask=drop_age(frame.ask))
     return replace(frame, condition=fact)
+
+
+def with_person(frame: Frame, person: str) -> Frame | None:
+    """« et si c'est une personne âgée ? » after « un enfant est frappé chez lui » → « une personne
+    âgée est frappé chez lui »: the person the situation (or the legal point) names is replaced,
+    as an age is; the hypothesis would contradict it (« un enfant … si c'est une personne âgée »)."""
+    new = person.strip(" ?!.")
+    if not PERSON_RE.fullmatch(key(new)):
+        return None
+    for part in ("situation", "ask"):
+        text = getattr(frame, part)
+        old = PERSON_RE.search(key(text))
+        if old:
+            return replace(frame, **{part: text[:old.start()] + new + text[old.end():]})
+    return None
 
 
 def with_age(frame: Frame, fact: str) -> Frame | None:

@@ -39,6 +39,12 @@ def history(*questions: str) -> list[dict]:
     (AS, "Et si la victime est majeure ?",
      "Je suis assistante sociale : puis-je signaler au procureur des violences sur un mineur si la victime est "
      "majeure ?"),
+    # another person: the one the situation (or the legal point) names is replaced, as an age is
+    (ADO, "et si c'est un adulte ?", "Un adulte me dit que son beau-père la frappe : je peux prévenir le parquet ?"),
+    (AS, "et si c'est une personne handicapée ?",
+     "Je suis assistante sociale : puis-je signaler au procureur des violences sur une personne handicapée ?"),
+    (ADO, "et si c'est grave ?",  # not a person: a hypothesis
+     "Une ado de 15 ans me dit que son beau-père la frappe : je peux prévenir le parquet si c'est grave ?"),
     (INFORMAL, "et si elle a 17 ans",
      "Une ado de 17 ans me dit que son beau pere la frappe : je peux prevenir le parquet ?"),
     # another addressee, with the preposition the verb wants
