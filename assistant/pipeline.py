@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Generator
 
 from assistant.answering.extractive import ExtractiveAnswerer
-from assistant.answering.generative import GenerativeAnswerer, drain
+from assistant.answering.generative import KEPT, GenerativeAnswerer, drain
 from assistant.answering.followup import FollowUpRewriter, standalone_question
 from assistant.config import Settings, settings as current_settings
 from assistant.corpus.model import Corpus
@@ -145,7 +145,7 @@ class Assistant:
             try:
                 self._llm = make_llm(self.settings, max_tokens=MAX_ANSWER_TOKENS)
             except LLMError as error:
-                self._llm_problem = f"Réponse rédigée indisponible : {error} Voici les extraits des textes."
+                self._llm_problem = f"Réponse rédigée indisponible : {error} {KEPT}"
             if self._llm is None and not self._llm_problem:
                 self._llm_problem = "Aucun modèle de langage n'est configuré (ASSISTANT_LLM=none) : réponse tirée des textes seule."
         return self._llm

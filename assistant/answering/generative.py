@@ -33,6 +33,9 @@ SYSTEM_PROMPT = (
 )
 
 
+KEPT = "La réponse tirée des textes reste ci-dessus."  # said after any draft that failed
+
+
 def make_extracts(answer: Answer, corpus: Corpus) -> tuple[Extract, ...]:
     """One numbered extract per unit quoted by the extractive answer (its selected sentences)."""
     grouped: dict[str, list] = {}
@@ -82,10 +85,10 @@ class GenerativeAnswerer:
                 pieces.append(piece)
                 yield piece
         except LLMError as error:
-            failure = f"Le modèle n'a pas pu rédiger de réponse ({error}). Voici les extraits des textes."
+            failure = f"Le modèle n'a pas pu rédiger de réponse ({error}). {KEPT}"
         except Exception as error:  # a runtime bug must not cost the user the verbatim passages
             failure = ("Le modèle a rencontré une erreur inattendue "
-                       f"({error.__class__.__name__}). Voici les extraits des textes.")
+                       f"({error.__class__.__name__}). {KEPT}")
         total_ms = (time.perf_counter() - started) * 1000
         text = "".join(pieces).strip()
         verification = None if failure else self.verifier.check(text, extracts)

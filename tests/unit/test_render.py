@@ -185,7 +185,7 @@ def test_french_dates_and_waiting_notice():
 # -- one frozen Reply, rendered for the CLI, the chat, the export and JSON ---------------------
 
 DRAFTED = "Oui, dans une concertation organisée [1]."
-FAILURE = "Le modèle n'a pas pu rédiger de réponse (délai dépassé). Voici les extraits des textes."
+FAILURE = "Le modèle n'a pas pu rédiger de réponse (délai dépassé). La réponse tirée des textes reste ci-dessus."
 WHEN = datetime(2026, 11, 27, 14, 5)
 
 
