@@ -120,7 +120,8 @@ def _read(unit_id: str, text: str) -> tuple[Norm, ...]:
 
 def sentences(text: str) -> list[tuple[str, str]]:
     """[(« § n » or "", sentence)]: paragraphs split at full stops; an enumeration (1°, 2°…)
-    stays with the sentence that announces it."""
+    stays with the sentence that announces it. Not text.split_sentences, which also cuts at « ; »
+    and « : » (the side panel highlights those pieces) and would part a rule from its conditions."""
     out: list[tuple[str, str]] = []
     part = ""
     for line in (line.strip() for line in text.split("\n")):

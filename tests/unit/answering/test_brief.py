@@ -134,16 +134,6 @@ def test_when_the_best_article_lays_down_no_rule_of_the_kind_asked_the_lead_says
         "Selon Loi du 30 juillet 2018 (CSIL-R), art. 3 : « ")
 
 
-def test_asked_what_one_risks_the_article_that_sets_a_penalty_leads(composer):
-    ranked = [P + "458bis", P + "422bis", P + "458"]
-    question = "Quelle peine pour quelqu'un qui ne vient pas en aide à une personne en danger ?"
-    assert composer.compose(ranked, {}, question).cited[0] == P + "422bis"  # 458bis sets no penalty
-    # Asked whether one may, the ranking stands.
-    assert composer.compose(ranked, {}, "Puis-je prévenir le procureur ?").cited[0] == P + "458bis"
-    # Both set a penalty: the ranking stands.
-    assert composer.compose([P + "458", P + "422bis"], {}, question).cited[0] == P + "458"
-
-
 def test_a_parliamentary_question_quoted_first_is_said_not_to_be_law(composer):
     brief = composer.compose(["qe-cassart-2025:reponse"], {}, "Que dit le ministre sur la circulaire ?")
     assert brief.lead.startswith("Selon Question écrite Cassart (2025) — Réponse du Ministre Desquesnes (avril 2025) "
