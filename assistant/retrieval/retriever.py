@@ -76,6 +76,7 @@ class RetrievalSettings:
     weights: dict = field(default_factory=lambda: {"main": 1.0, "use": 1.0, "bm25": 1.0, "issues": 30.0})
     issue_temperature: float = 0.02
     issue_lexical: float = 0.005  # weight of BM25 on each issue's words beside the e5 cue match
+    issue_neighbours: int = 2  # closest cues averaged per issue (retrieval/issues.py)
     named_boost: float = 0.5  # units of a document the question names ("le nouveau Code pénal")
     # Lists whose query gets the legal words (lexicon.yaml). Not e5: its one vector of the
     # question as asked serves its list and the issue cues, and e5 is most of the latency
@@ -114,7 +115,7 @@ class Retriever:
             return None
         vectors = {text_hash(cue): vector for cue, vector in self._cue_vectors("main")}
         return IssueSpotter(self.issues, vectors, self.known_units, self.settings.issue_temperature,
-                            lexical=self.settings.issue_lexical)
+                            lexical=self.settings.issue_lexical, neighbours=self.settings.issue_neighbours)
 
     def _cue_vectors(self, model: str) -> list[tuple[str, list[float]]]:
         """(cue, vector) in catalogue order. The vectors come with the index (Assistant brings an

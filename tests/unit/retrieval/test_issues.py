@@ -38,13 +38,13 @@ def test_cues_never_cite_an_article_number():
             assert not re.search(r"\b(art\.?|article|§)\s*\d", cue, re.IGNORECASE), cue
 
 
-def spotter(temperature: float = 0.01) -> IssueSpotter:
+def spotter(temperature: float = 0.01, neighbours: int = 1) -> IssueSpotter:
     issues = [Issue("a", "A", ("u1", "u2"), ("cue a1", "cue a2")),
               Issue("b", "B", ("u3", "gone"), ("cue b1",)),
               Issue("c", "C", ("u2",), ("cue c1",))]
     vectors = {text_hash("cue a1"): [1.0, 0.0, 0.0], text_hash("cue a2"): [0.9, 0.0, 0.1],
                text_hash("cue b1"): [0.0, 1.0, 0.0], text_hash("cue c1"): [0.0, 0.0, 1.0]}
-    return IssueSpotter(issues, vectors, {"u1", "u2", "u3"}, temperature)
+    return IssueSpotter(issues, vectors, {"u1", "u2", "u3"}, temperature, neighbours=neighbours)
 
 
 def test_the_closest_issue_leads_with_its_first_unit():
@@ -64,6 +64,18 @@ def test_a_question_between_two_issues_gets_both():
     # A wider temperature mixes further issues in.
     far = dict(spotter(temperature=1.0).rank([1.0, 0.0, 0.0]))
     assert far["u3"] > 0.3 * far["u1"]
+
+
+def test_one_cue_close_by_accident_does_not_decide_alone():
+    # Issue a: one cue right on the question, the other far; issue b: two cues both close.
+    issues = [Issue("a", "A", ("u1",), ("cue a1", "cue a2")), Issue("b", "B", ("u2",), ("cue b1", "cue b2"))]
+    vectors = {text_hash("cue a1"): [1.0, 0.0], text_hash("cue a2"): [0.0, 1.0],
+               text_hash("cue b1"): [0.95, 0.31], text_hash("cue b2"): [0.93, 0.37]}
+    assert IssueSpotter(issues, vectors, {"u1", "u2"}, neighbours=1).rank([1.0, 0.0])[0][0] == "u1"
+    assert IssueSpotter(issues, vectors, {"u1", "u2"}, neighbours=2).rank([1.0, 0.0])[0][0] == "u2"
+    # An issue with fewer cues than neighbours averages those it has.
+    lone = [Issue("c", "C", ("u3",), ("cue a1",))]
+    assert IssueSpotter(lone, vectors, {"u3"}, neighbours=2).rank([1.0, 0.0])[0][0] == "u3"
 
 
 def test_cues_without_a_vector_are_left_out():
