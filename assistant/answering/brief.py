@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from assistant.answering.norms import Norm, read_norms, sentences
 from assistant.answering.questions import PREFERRED, question_kind
 from assistant.corpus.model import Corpus, CorpusError, Unit, unit_label
+from assistant.corpus.references import cited_in
 from assistant.text import FrenchAnalyzer, split_sentences
 from assistant.types import Point, Quote, Related
 
@@ -106,14 +107,24 @@ class BriefComposer:
         points = tuple(points)
         stated = [norm]  # the rule stated for each cited unit, in order
         related = []
-        for other in self.referenced(norm, primary) + self.seconds(unit_ids, pull):
+        penalties = self.penalty_sources(norm, primary) if kind == "risk" else []
+        for other in self.referenced(norm, primary) + penalties + self.seconds(unit_ids, pull):
             if other.id in {n.unit_id for n in stated} or len(related) >= MAX_RELATED:
                 continue
-            other_norm = self.choose(other, "general", terms)  # its main rule
+            other_norm = self.main_rule(other, kind, terms)
             related.append(Related(other.id, self.label(other), statement(other_norm)))
             stated.append(other_norm)
         quotes = tuple(q for n in stated for q in self.quotes(n))
         return Brief(lead, points, tuple(related), tuple(n.unit_id for n in stated), quotes, kind)
+
+    def main_rule(self, unit: Unit, kind: str, terms: set[str]) -> Norm:
+        """The rule « À savoir » states for a related unit: an article's first rule (its first
+        penalty when the question asks what one risks), not the sentence nearest the question's
+        words: those picked « l'abstenant ne pourra être puni » as the rule of art. 422bis beside
+        a question on a child in danger. A unit with no rules: its sentence nearest the question."""
+        if unit.kind != "article":
+            return self.choose(unit, "general", terms)
+        return self.choose(unit, "risk" if kind == "risk" else "general", set())
 
     def choose(self, unit: Unit, kind: str, terms: set[str]) -> Norm:
         """The rule to state: of the kind the question asks for, else the one sharing most words
@@ -128,7 +139,10 @@ class BriefComposer:
 
         def key(item):
             index, norm = item
-            rank = order.index(norm.modality) if norm.modality in order else len(order)
+            # « ne pourra être puni » reads as a permission but answers neither « may I » nor
+            # « must I »: it exempts from the penalty the article's main rule lays down.
+            modality = "exemption" if modality_of(norm) == "exemption" else norm.modality
+            rank = order.index(modality) if modality in order else len(order)
             # Among rules of the kind asked, the first (the article's main rule); among
             # definitions or rules of no preferred kind, the one the question's words point at.
             by_words = rank == len(order) or norm.modality == "definition"
@@ -181,6 +195,14 @@ class BriefComposer:
                 except CorpusError:
                     continue
         return out
+
+    def penalty_sources(self, norm: Norm, unit: Unit) -> list[Unit]:
+        """The article whose penalties the rule borrows (« Sera puni des peines prévues à
+        l'article précédent »): asked what one risks, that article says it. Only for that kind
+        of question: always citing it lowered precision (see `referenced`)."""
+        if unit.kind != "article" or not norm.penalty:
+            return []
+        return [self.corpus.unit(ref) for ref in cited_in(norm.penalty, unit, self.corpus) if ":art-" in ref]
 
     def seconds(self, unit_ids: list[str], pull: dict[str, float]) -> list[Unit]:
         """The next units the spotted legal questions point at nearly as much as their best."""

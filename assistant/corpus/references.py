@@ -42,14 +42,18 @@ def resolve_all(corpus: "Corpus") -> None:
     """Fill `unit.references` for every unit of the corpus."""
     aliases = alias_table(corpus)
     for document in corpus.documents.values():
-        order = {u.number: i for i, u in enumerate(document.units) if u.kind == "article"}
         for unit in document.units:
-            found = extract(unit, document, corpus, order, aliases)
+            found = extract(unit.plain_text, unit, document, corpus, aliases)
             unit.references = [ref for ref in dict.fromkeys(found) if ref not in (unit.id, document.id)]
 
 
-def extract(unit: "Unit", document: "Document", corpus: "Corpus", order: dict, aliases: list) -> list[str]:
-    text = unit.plain_text
+def cited_in(text: str, unit: "Unit", corpus: "Corpus") -> list[str]:
+    """The units a fragment of `unit` refers to (« des peines prévues à l'article précédent »)."""
+    found = extract(text, unit, corpus.document_of(unit), corpus, alias_table(corpus))
+    return [ref for ref in dict.fromkeys(found) if ref != unit.id]
+
+
+def extract(text: str, unit: "Unit", document: "Document", corpus: "Corpus", aliases: list) -> list[str]:
     refs: list[str] = []
     for match in ARTICLES_RE.finditer(text):
         numbers = parse_list(match.group("list"))

@@ -50,6 +50,32 @@ def test_may_question_gets_the_permission_its_cases_and_the_duty_beside_it(compo
     assert brief.related[0].text.startswith("une infraction punie : « Sera puni")
 
 
+def test_a_related_article_is_stated_by_its_main_rule_not_the_sentence_nearest_the_question(composer):
+    # The question's words (« circonstances », « appel », « sérieux ») sit in 422bis's exemption;
+    # « À savoir » still states what 422bis punishes.
+    brief = composer.compose([P + "458", P + "422bis"], {P + "458": 1.0, P + "422bis": 0.9},
+                             "Vu les circonstances, cet appel me semble peu sérieux : je peux en parler ?")
+    assert [r.unit_id for r in brief.related] == [P + "422bis"]
+    assert brief.related[0].text.startswith("une infraction punie : « Sera puni")
+    assert "s'abstient de venir en aide" in brief.related[0].text
+
+
+def test_must_question_on_a_penalty_for_not_acting_is_not_answered_by_its_exemption(composer):
+    brief = composer.compose([P + "422bis"], {}, "Suis-je obligée d'intervenir quand une personne est en péril ?")
+    assert brief.lead.startswith("Code pénal, art. 422bis — une infraction punie")
+    assert "ne pourra être puni" not in brief.lead
+
+
+def test_asked_what_one_risks_the_article_whose_penalties_are_borrowed_is_stated(composer):
+    question = "Si je refuse d'aider quand la police me le demande lors d'un incendie, je risque quoi ?"
+    brief = composer.compose([P + "422ter"], {}, question)
+    assert "peines prévues à l'article précédent" in brief.lead
+    assert brief.cited == (P + "422ter", P + "422bis")
+    assert "huit jours à (un an)" in brief.related[0].text
+    # Not asked what one risks: the borrowed penalty is not cited (precision).
+    assert composer.compose([P + "422ter"], {}, "Dois-je aider quand la police me le demande ?").cited == (P + "422ter",)
+
+
 def test_must_question_on_a_permission_says_there_is_no_duty_in_this_text(composer):
     brief = composer.compose([P + "458bis"], {}, "Dois-je prévenir le procureur ?")
     assert brief.lead.startswith("Code pénal, art. 458bis — pas d'obligation dans ce texte, une possibilité")

@@ -1,7 +1,7 @@
 import pytest
 
 from assistant.corpus.model import Corpus
-from assistant.corpus.references import division_key, parse_list, roman_to_int
+from assistant.corpus.references import cited_in, division_key, parse_list, roman_to_int
 
 CP = "code-penal-1867:art-"
 
@@ -60,6 +60,13 @@ def test_previous_article(corpus):
 
 
 @pytest.mark.integration
+def test_a_fragment_cites_only_what_it_names(corpus):
+    unit = corpus.unit("code-penal-1867:art-458ter")
+    assert cited_in("des peines prévues à l'article 458", unit, corpus) == ["code-penal-1867:art-458"]
+    assert cited_in("Les participants sont tenus au secret", unit, corpus) == []
+    assert cited_in("l'article précédent", corpus.unit("code-penal-1867:art-422ter"), corpus) == ["code-penal-1867:art-422bis"]
+
+
 def test_references_across_documents_by_name(corpus):
     refs = corpus.unit("qe-cassart-2025:question").references
     assert CP + "458ter" in refs
