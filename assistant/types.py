@@ -27,7 +27,7 @@ class Point:
     unit_id: str
     label: str  # « Code pénal, art. 458bis, § 2 »
     text: str
-    kind: str = "condition"  # condition | exception | also
+    kind: str = "condition"  # scope (whom the rule is for) | condition | exception | also
 
 
 @dataclass(frozen=True)

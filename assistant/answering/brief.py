@@ -48,6 +48,8 @@ GLOSS = {
 # What a reader must know of a document that is not law when the lead quotes it.
 NOT_LAW = {"question parlementaire": "question parlementaire, pas un texte de loi"}
 UNSETTLED = {"may": "si c'est permis", "must": "si c'est obligatoire", "risk": "ce que l'on risque"}
+_NUMBER = r"\d+(?:/\d+)?[a-z]*(?:/\d+)?"
+ARTICLE_LIST_RE = re.compile(rf"\b(articles)\s+{_NUMBER}(?:\s*(?:,|\bà\b|\bet\b)\s*{_NUMBER}){{3,}}", re.I)
 ARTICLE_REF_RE = re.compile(r"\barticles? (\d+(?:/\d+)?(?:bis|ter|quater|quinquies|sexies|septies|octies)?)\b", re.I)
 
 
@@ -176,10 +178,10 @@ class BriefComposer:
         out = []
         if norm.verb == ":":  # a definition's text is its lead, not a condition
             return out
-        for kind, fragments in (("condition", norm.conditions), ("exception", norm.exceptions)):
+        for kind, fragments in (("scope", norm.scope), ("condition", norm.conditions), ("exception", norm.exceptions)):
             for fragment in fragments:
                 where = f"{label}, {fragment.part}" if fragment.part else label
-                out.append(Point(unit.id, where, capped(fragment.text, MAX_POINT_WORDS), kind))
+                out.append(Point(unit.id, where, capped(elide_lists(fragment.text), MAX_POINT_WORDS), kind))
         return out[:MAX_POINTS]
 
     def referenced(self, norm: Norm, unit: Unit) -> list[Unit]:
@@ -262,7 +264,10 @@ def statement(norm: Norm) -> str:
     if modality == "procedure" and not norm.addressee:
         return f"« {capped(norm.action, 30)} »"
     # A definition's text is already its core.
-    conditions = "".join(f" ; « {capped(f.text, 20)} »" for f in norm.conditions[:2] if norm.verb != ":")
+    # A penalty's conduct is its core (« celui qui s'abstient de venir en aide … »); its conditions
+    # (« soit qu'il ait constaté par lui-même … ») added 25 words a line and are one click away.
+    conditions = "".join(f" ; « {capped(f.text, 20)} »" for f in norm.conditions[:2]
+                         if norm.verb != ":" and modality != "penalty")
     # A penalty stated first (« Sera puni d'un emprisonnement de huit jours à (un an) et d'une
     # amende … , celui qui s'abstient … ») would fill the line before the conduct: its first
     # words say enough beside the rule the lead states.
@@ -303,6 +308,13 @@ def core(norm: Norm, max_words: int = MAX_CORE_WORDS, max_penalty_words: int = M
     if out and end is not None and sentence[end:].strip()[:1].isalnum() and not out.endswith("[…]"):
         out += " […]"  # cut mid-clause (a long subject is kept to its first words): say so
     return capped(out, max_words) if out else capped(norm.sentence, max_words)
+
+
+def elide_lists(text: str) -> str:
+    """« prévue aux articles 417/7 à 417/22, 417/24 à …, 442quinquies à 442nonies, qui » → « prévue
+    aux articles […], qui »: thirty numbers would fill the fragment before the words that matter
+    (who the victims are); the numbers stay in the whole text, one click away."""
+    return ARTICLE_LIST_RE.sub(lambda m: f"{m.group(1)} […]", text)
 
 
 def capped(text: str, max_words: int, at_comma: bool = False) -> str:

@@ -57,6 +57,10 @@ OFFENDER_RE = re.compile(r"(?:,\s*|\s+)(?=(?:celui|celle|ceux|celles) qui\b|quic
 # The addressee is the head of the subject: cut before its long qualifications.
 ADDRESSEE_CUT_RE = re.compile(r"\s+et (?:a|ont|qui)\s|,\s*qui\b|\s+qui a été|,\s*(?=hors|sauf|sans préjudice)", re.I)
 MAX_ADDRESSEE_WORDS = 20
+# The cuts of ADDRESSEE_CUT_RE that open a restriction of the subject (not « , qui, hors le cas
+# où … », an exception, nor « , qui … » before the conduct of a penalty).
+SCOPE_CUT_RE = re.compile(r"\s+et (?:a|ont|qui)\s", re.I)
+MIN_SCOPE_WORDS = 6
 RELATIVE_RE = re.compile(r"\bqui\s+$", re.I)
 # An opening adverbial clause is not the addressee: « Compte tenu de sa mission …, l'intervenant ».
 # It ends at the first comma followed by a determiner (« En vertu de l'article 36, alinéa 2, de
@@ -88,6 +92,7 @@ class Norm:
     part: str = ""
     sentence: str = ""
     verb: str = ""  # the anchor as written: « peut », « sont tenus », « seront punis »…
+    scope: tuple[Fragment, ...] = ()  # what the subject must also be or know (see subject_scope)
 
 
 def read_norms(unit: Unit) -> tuple[Norm, ...]:
@@ -176,8 +181,21 @@ def _read_parts(unit_id: str, sentence: str, part: str, modality: str, match: re
     subject, leading = leading_conditions(subject, part)
     addressee, exceptions, _ = split_subject(subject, part)
     _, action, conditions, more = split_clauses(rest, part, has_subject=False)
+    scope = () if exceptions else subject_scope(subject, part)
     return Norm(unit_id, modality, addressee, action, leading + conditions, exceptions + more, penalty, part,
-                sentence)
+                sentence, scope=scope)
+
+
+def subject_scope(subject: str, part: str) -> tuple[Fragment, ...]:
+    """The subject's qualification cut off the addressee, when it restricts who the rule is for:
+    « Toute personne qui … est dépositaire de secrets » + « et a de ce fait connaissance d'une
+    infraction prévue aux articles …, qui a été commise sur un mineur ou sur une personne qui est
+    vulnérable … » (art. 458bis: the victims the permission is for, its first condition)."""
+    cut = SCOPE_CUT_RE.search(subject, 12)
+    if not cut:
+        return ()
+    text = clean(subject[cut.start():])
+    return (Fragment(text, part),) if len(text.split()) >= MIN_SCOPE_WORDS else ()
 
 
 def leading_conditions(subject: str, part: str) -> tuple[str, tuple[Fragment, ...]]:

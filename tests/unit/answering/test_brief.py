@@ -43,7 +43,10 @@ def test_may_question_gets_the_permission_its_cases_and_the_duty_beside_it(compo
     assert brief.kind == "may"
     assert brief.lead.startswith("Code pénal, art. 458bis — une possibilité, pas une obligation, dans 2 cas (ci-dessous) : « ")
     assert "peut" in brief.lead and "en informer le procureur du Roi" in brief.lead
-    assert [p.kind for p in brief.points] == ["condition", "condition", "exception"]
+    assert [p.kind for p in brief.points] == ["scope", "condition", "condition", "exception"]
+    # Whom the permission is for comes first, the thirty article numbers elided.
+    assert brief.points[0].text.startswith("et a de ce fait connaissance d'une infraction prévue aux articles […], qui a été commise sur un mineur")
+    assert "violence entre partenaires" in brief.points[0].text
     # 422bis is named by 458bis's exception: « À savoir » states its rule, and it is cited.
     assert brief.cited == (P + "458bis", P + "422bis")
     assert [r.unit_id for r in brief.related] == [P + "422bis"]

@@ -69,6 +69,8 @@ def test_reading_matches_the_hand_written_one(corpus, unit_id, expected):
     fragments = [f.text for f in norm.conditions + norm.exceptions]
     for part in expected["conditions"] + expected["exceptions"]:
         assert any(close(part, f) for f in fragments), f"« {part} » not among {fragments}"
+    for part in expected.get("scope") or []:
+        assert any(close(part, f.text) for f in norm.scope), f"scope « {part} » not among {norm.scope}"
     if expected["penalty"]:
         assert close(expected["penalty"], norm.penalty)
     if expected["addressee"] and expected["modality"] != "procedure":
@@ -99,7 +101,7 @@ def test_every_part_of_every_reading_is_verbatim(corpus):
         text = " ".join(unit.plain_text.split())
         for norm in read_norms(unit):
             parts = [norm.addressee, norm.action, norm.penalty, norm.sentence, norm.verb if norm.verb != ":" else ""]
-            parts += [f.text for f in norm.conditions + norm.exceptions]
+            parts += [f.text for f in norm.conditions + norm.exceptions + norm.scope]
             for part in filter(None, parts):
                 assert squeeze(part) in text, (unit.id, part)
                 checked += 1
