@@ -10,7 +10,7 @@ from typing import Generator
 
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.generative import KEPT, GenerativeAnswerer, drain
-from assistant.answering.followup import FollowUpRewriter, standalone_question
+from assistant.answering.followup import FollowUpRewriter, earlier_question, standalone_question
 from assistant.config import Settings, settings as current_settings
 from assistant.corpus.model import Corpus
 from assistant.models.embeddings import embeddings_for
@@ -96,7 +96,7 @@ class Assistant:
         cannot be read raises InvalidQuestion (French message)."""
         question, k = clean_question(question), check_k(k)
         standalone = self.rewrite(question, history)
-        retrieval = self.retriever.retrieve(standalone, k)
+        retrieval = self.retriever.retrieve(standalone, k, context=earlier_question(history) if standalone != question else "")
         return Reply(question, standalone, retrieval, self.answerer.answer(retrieval, standalone), self.corpus)
 
     def rewrite(self, question: str, history: list[dict] | None) -> str:

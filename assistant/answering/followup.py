@@ -173,6 +173,12 @@ def previous_questions(history: list[dict] | None) -> list[str]:
     return [turn["content"] for turn in history or [] if turn.get("role") == "user" and turn.get("content")]
 
 
+def earlier_question(history: list[dict] | None) -> str:
+    """The conversation's last question before this one ("" when there is none)."""
+    questions = previous_questions(history)
+    return questions[-1] if questions else ""
+
+
 def standalone_question(question: str, history: list[dict] | None) -> str:
     """The question as retrieval should see it: a follow-up becomes one question that carries the
     earlier situation and legal point with its own change; anything else is kept as typed."""

@@ -249,6 +249,18 @@ def test_follow_up_uses_the_last_user_turn():
         "Un conseiller peut-il consulter le dossier social d'un usager ?"
 
 
+def test_a_follow_up_keeps_the_legal_question_of_the_conversation(hybrid):
+    """The earlier question's issues weigh in (a follow-up's rewriting may carry words that point
+    elsewhere); without an earlier question nothing changes."""
+    question = "Puis-je signaler au procureur des violences sur un mineur ?"
+    alone = hybrid.retrieve(question, 10)
+    assert hybrid.retrieve(question, 10, context="").unit_ids == alone.unit_ids
+    followed = hybrid.retrieve(question, 10, context=QUESTION_458TER)
+    score = {h.unit_id: h.score for h in alone.hits}
+    assert {h.unit_id: h.score for h in followed.hits}[UNIT_458TER] > score.get(UNIT_458TER, 0.0)
+    assert followed.unit_ids.index(UNIT_458TER) < (alone.unit_ids + [UNIT_458TER]).index(UNIT_458TER)
+
+
 def test_standalone_question_is_unchanged():
     question = "Un assistant social du CPAS peut-il témoigner en justice sur ce qu'un usager lui a confié ?"
     assert not is_follow_up(question)
