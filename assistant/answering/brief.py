@@ -16,7 +16,7 @@ from assistant.answering.norms import Norm, read_norms, sentences
 from assistant.answering.questions import PREFERRED, question_kind
 from assistant.corpus.model import Corpus, CorpusError, Unit, unit_label
 from assistant.corpus.references import cited_in
-from assistant.text import FrenchAnalyzer, split_sentences
+from assistant.text import FrenchAnalyzer, fold, split_sentences
 from assistant.types import Point, Quote, Related
 
 MAX_POINTS = 4
@@ -35,6 +35,10 @@ MIN_ALSO_RELEVANCE = 3.0  # about one rare word shared with the question (idf of
 # rule at 0.6: 0.75 / 0.70 (best F1 of 0.3–0.8; adding a fused-score rule gained 0.006).
 SECOND_RATIO = 0.6
 SECOND_WINDOW = 3
+DEFINITION_WINDOW = 3  # a defining unit ranked this high leads a « what is » question
+DEFINED_TERM_WORDS = 4
+MIN_TERM_CHARS = 4  # « viol »
+ARTICLES = {"un", "une", "le", "la", "les", "des", "l", "d", "de", "du"}
 GLOSS = {
     "justification": "pas d'infraction, à certaines conditions",
     "exemption": "pas de peine",
@@ -99,6 +103,8 @@ class BriefComposer:
         at each unit (Retrieval.signal["issue_units"]; empty: only the first unit is cited)."""
         kind = question_kind(question)
         terms = set(self.analyzer(question))
+        if kind == "what" and (defining := self.defining(unit_ids[:DEFINITION_WINDOW], question)):
+            unit_ids = [defining, *(u for u in unit_ids if u != defining)]
         primary = self.corpus.unit(unit_ids[0])
         norm = self.choose(primary, kind, terms)
         label = self.label(primary)
@@ -118,6 +124,20 @@ class BriefComposer:
             stated.append(other_norm)
         quotes = tuple(q for n in stated for q in self.quotes(n))
         return Brief(lead, points, tuple(related), tuple(n.unit_id for n in stated), quotes, kind)
+
+    def defining(self, unit_ids: list[str], question: str) -> str | None:
+        """Asked what a word means, the unit among the first ones that defines a term the question
+        names (« c quoi une organisation criminelle ? » → « Constitue une organisation criminelle
+        l'association … », art. 324bis), though retrieval ranked the article using the word first."""
+        asked = " " + " ".join(re.findall(r"\w+", fold(question))) + " "
+        for unit_id in unit_ids:
+            unit = self.corpus.unit(unit_id)
+            if unit.kind != "article":
+                continue
+            for norm in read_norms(unit):
+                if norm.modality == "definition" and named_definition(norm, asked):
+                    return unit_id
+        return None
 
     def main_rule(self, unit: Unit, kind: str, terms: set[str]) -> Norm:
         """The rule « À savoir » states for a related unit: an article's first rule (its first
@@ -255,6 +275,21 @@ def lead_sentence(norm: Norm, label: str, kind: str, points: tuple[Point, ...], 
         tail = ""
     penalty_words = MAX_CORE_WORDS if kind == "risk" else MAX_LEAD_PENALTY_WORDS
     return f"{label} — {gloss}{tail} : « {core(norm, max_penalty_words=penalty_words)} »."
+
+
+def named_definition(norm: Norm, asked: str) -> str:
+    """The term a definition defines when the question names it ("" otherwise): the longest run
+    of the definition's first words, articles and numbering left out, found in the question as
+    a phrase (« partenaire » of « partenaire: la personne … », « organisation criminelle » of
+    « Constitue une organisation criminelle l'association … »). `asked`: the folded question's
+    words, space-separated, with a space at each end."""
+    words = [w for w in re.findall(r"\w+", fold(norm.action)) if w not in ARTICLES and not w.isdigit()]
+    found = ""
+    for n in range(1, min(DEFINED_TERM_WORDS, len(words)) + 1):
+        term = " ".join(words[:n])
+        if f" {term} " in asked:
+            found = term
+    return found if len(found) >= MIN_TERM_CHARS else ""
 
 
 def statement(norm: Norm) -> str:

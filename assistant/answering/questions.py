@@ -19,8 +19,8 @@ KINDS = (
              r"(?<!que )faut[- ]il|(?<!qu'est-ce qu')il faut(?! quoi)|suis[- ]je tenue?|tenue? de|imposee?s?)\b"),
     ("who", r"\b(?:qui (?:decide|peut|doit|est competent|participe|siege|preside|convoque)|a qui|aupres de qui|"
             r"quelle autorite|quel service)\b"),
-    ("what", r"\b(?:qu'est[- ]ce qu[e']|c'est quoi|que (?:signifie|veut dire|designe)|defini\w*|"
-             r"que faut-il entendre|qu'entend-on)\b"),
+    ("what", r"\b(?:qu'est[- ]ce qu[e']|c(?:'est| est)? (?:quoi|koi)|que (?:signifie|veut dire|designe)|defini\w*|"
+             r"que faut-il entendre|qu'entend-on|ca (?:vise|veut dire|signifie)|au sens (?:du|de la|de l'))\b"),
     ("may", r"\b(?:puis[- ]je|je peux|peut[- ]on|on peut|pouvons|pouvez|peux[- ]tu|je pourrais|"
             r"a[i]?[- ](?:je|t[- ]on) le droit|droit de|autorise\w*|permis|permet\w*|possible|peut[- ]il|"
             r"peut[- ]elle|est[- ]ce que je peux)\b"),

@@ -97,6 +97,19 @@ def test_what_question_states_the_definition_asked(composer):
     assert brief.points == ()
 
 
+def test_asked_what_a_word_means_the_unit_defining_it_leads(composer):
+    # Retrieval ranked first the article that uses the words; the one that defines them leads.
+    brief = composer.compose([P + "458ter", P + "324bis", P + "458"], {}, "c quoi une organisation criminelle pour le code penal ?")
+    assert brief.kind == "what" and brief.cited[0] == P + "324bis"
+    assert "une définition" in brief.lead and "organisation criminelle l'association structurée" in brief.lead
+    brief = composer.compose([P + "458bis", P + "458ter", "code-penal-2024:art-2"], {}, "Le partenaire, ça vise aussi l'ex ?")
+    assert brief.cited[0] == "code-penal-2024:art-2" and "partenaire: la personne" in brief.lead
+    # No unit defines the words asked about, or the question asks something else: the order stays.
+    assert composer.compose([P + "458ter", P + "324bis"], {}, "Qu'est-ce qu'une concertation de cas ?").cited[0] == P + "458ter"
+    assert composer.compose([P + "458ter", P + "324bis"], {}, "Puis-je parler d'une organisation criminelle en concertation ?"
+                            ).cited[0] == P + "458ter"
+
+
 def test_a_unit_without_rules_is_quoted_where_it_meets_the_question(composer):
     brief = composer.compose(["circulaire-2022-06-02:extrait"], {}, "Les conseillers peuvent-ils discuter des dossiers ?")
     assert brief.lead.startswith("Selon Circulaire du 2 juin 2022")

@@ -21,6 +21,10 @@ pytestmark = pytest.mark.unit
     ("Le secret professionnel des assistants sociaux.", "general"),
     ("Il faut quoi comme texte pour organiser une réunion ?", "general"),
     ("Le décret définit-il le mot « intervenant » ?", "what"),
+    # As typed in a chat.
+    ("c quoi un mineur pour la loi ?", "what"),
+    ("Le partenaire, ça vise aussi l'ex ?", "what"),
+    ("Une bande de jeunes, c'est une organisation au sens du Code pénal ?", "what"),
 ])
 def test_question_kind(question, kind):
     assert question_kind(question) == kind
