@@ -73,6 +73,10 @@ class RetrievalSettings:
     # The passage lists order the rest and settle questions no issue covers. No cross-reference
     # expansion: a unit enters the list on its own evidence only (expansion brought filler,
     # and removing it cost nothing).
+    # The issue lists add weight × pull / best pull / (rrf_k + 1), not weight / (rrf_k + rank)
+    # (session 8; first citation situations 0.839 → 0.839, question-parlementaire 0.744 → 0.791,
+    # dans-le-sujet 0.800 → 0.900, situations-3 0.676 → 0.765). Weight re-checked then: 20 / 30 /
+    # 45 gave situations 0.857 / 0.839 / 0.821, question-parlementaire 0.767 / 0.791 / 0.791.
     # "context": the issues of a follow-up's earlier question (Retriever._context). 20 chosen on
     # the follow-ups of situations, question-parlementaire and situations-3 (session 8): hit@1
     # 0.821 / 0.744 / 0.588 at 0, 0.821 / 0.744 / 0.618 at 10, 0.839 / 0.744 / 0.618 at 20,
@@ -202,10 +206,16 @@ class Retriever:
         best_chunk: dict[str, int] = {}
         seen_in: dict[str, set] = {}
         for name, ranking in lists.items():
+            # The issue lists weigh each unit by its pull (RRF's rank alone made an issue's second
+            # unit, counted half, worth 0.95 of its first: the passage lists then decided).
+            pulls = dict(chunk_lists[name]) if name in ("issues", "context") else {}
+            top = max(pulls.values(), default=0.0) or 1.0
             for rank, (unit_id, chunk) in enumerate(ranking, start=1):
                 if unit_id not in self.known_units:
                     continue  # indexed but gone from the corpus (an update refused by `corpus update`)
-                scores[unit_id] = scores.get(unit_id, 0.0) + weights.get(name, 1.0) / (self.settings.rrf_k + rank)
+                position = rank if not pulls else 1
+                share = weights.get(name, 1.0) * (pulls[unit_id] / top if pulls else 1.0) / (self.settings.rrf_k + position)
+                scores[unit_id] = scores.get(unit_id, 0.0) + share
                 best_chunk.setdefault(unit_id, chunk)
                 seen_in.setdefault(unit_id, set()).add(name)
         if named and self.system == "hybrid":

@@ -249,6 +249,17 @@ def test_follow_up_uses_the_last_user_turn():
         "Un conseiller peut-il consulter le dossier social d'un usager ?"
 
 
+def test_issue_lists_weigh_units_by_their_pull_not_their_rank(hybrid):
+    """A unit of a distant issue (pull 0.01) no longer outranks the unit every passage list puts
+    first; the best issue's first unit still leads."""
+    strong, distant, lexical = UNIT_458TER, UNIT_458QUATER, UNIT_458
+    chunk = hybrid.unit_chunk
+    lists = {"issues": [(strong, 1.0), (distant, 0.01)], "bm25": [(chunk[lexical], 9.0)]}
+    order = [hit.unit_id for hit in hybrid._fuse(lists)]
+    assert order[0] == strong
+    assert order.index(lexical) < order.index(distant), order
+
+
 def test_a_follow_up_keeps_the_legal_question_of_the_conversation(hybrid):
     """The earlier question's issues weigh in (a follow-up's rewriting may carry words that point
     elsewhere); without an earlier question nothing changes."""
