@@ -105,6 +105,8 @@ class BriefComposer:
         terms = set(self.analyzer(question))
         if kind == "what" and (defining := self.defining(unit_ids[:DEFINITION_WINDOW], question)):
             unit_ids = [defining, *(u for u in unit_ids if u != defining)]
+        elif kind == "risk" and self.punishes_instead(unit_ids, pull):
+            unit_ids = [unit_ids[1], unit_ids[0], *unit_ids[2:]]
         primary = self.corpus.unit(unit_ids[0])
         norm = self.choose(primary, kind, terms)
         label = self.label(primary)
@@ -138,6 +140,19 @@ class BriefComposer:
                 if norm.modality == "definition" and named_definition(norm, asked):
                     return unit_id
         return None
+
+    def punishes_instead(self, unit_ids: list[str], pull: dict[str, float]) -> bool:
+        """Asked what one risks, the first unit punishes nothing (art. 458bis permits) and the
+        second, which the spotted legal questions point at nearly as much, does (art. 422bis)."""
+        if len(unit_ids) < 2 or pull.get(unit_ids[1], 0.0) < self.second_ratio * max(pull.values(), default=0.0) \
+                or pull.get(unit_ids[1], 0.0) <= 0:
+            return False
+        first, second = (self.corpus.unit(u) for u in unit_ids[:2])
+        return second.kind == "article" and self.punishes(second) and not self.punishes(first)
+
+    @staticmethod
+    def punishes(unit: Unit) -> bool:
+        return unit.kind == "article" and any(modality_of(n) == "penalty" for n in read_norms(unit))
 
     def main_rule(self, unit: Unit, kind: str, terms: set[str]) -> Norm:
         """The rule « À savoir » states for a related unit: an article's first rule (its first

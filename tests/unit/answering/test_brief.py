@@ -79,6 +79,15 @@ def test_asked_what_one_risks_the_article_whose_penalties_are_borrowed_is_stated
     assert composer.compose([P + "422ter"], {}, "Dois-je aider quand la police me le demande ?").cited == (P + "422ter",)
 
 
+def test_asked_what_one_risks_the_unit_that_punishes_leads_when_retrieval_nearly_ties(composer):
+    question = "Si je ne réagis pas alors qu'un enfant est en danger grave, je risque quoi ?"
+    close = {P + "458bis": 1.0, P + "422bis": 0.9}
+    assert composer.compose([P + "458bis", P + "422bis"], close, question).cited[0] == P + "422bis"
+    # Not a near tie, or not asked what one risks: retrieval's order stays.
+    assert composer.compose([P + "458bis", P + "422bis"], {P + "458bis": 1.0, P + "422bis": 0.3}, question).cited[0] == P + "458bis"
+    assert composer.compose([P + "458bis", P + "422bis"], close, "Puis-je prévenir le parquet ?").cited[0] == P + "458bis"
+
+
 def test_must_question_on_a_permission_says_there_is_no_duty_in_this_text(composer):
     brief = composer.compose([P + "458bis"], {}, "Dois-je prévenir le procureur ?")
     assert brief.lead.startswith("Code pénal, art. 458bis — pas d'obligation dans ce texte, une possibilité")
