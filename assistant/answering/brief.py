@@ -50,6 +50,7 @@ GLOSS = {
     "procedure": "ce que prévoit le texte",
 }
 # What a reader must know of a document that is not law when the lead quotes it.
+MINISTER_RE = re.compile(r"\b(?:ministre|repondu|reponse)\b")
 NOT_LAW = {"question parlementaire": "question parlementaire, pas un texte de loi"}
 UNSETTLED = {"may": "si c'est permis", "must": "si c'est obligatoire", "risk": "ce que l'on risque"}
 _NUMBER = r"\d+(?:/\d+)?[a-z]*(?:/\d+)?"
@@ -107,6 +108,8 @@ class BriefComposer:
             unit_ids = [defining, *(u for u in unit_ids if u != defining)]
         elif kind == "risk" and self.punishes_instead(unit_ids, pull):
             unit_ids = [unit_ids[1], unit_ids[0], *unit_ids[2:]]
+        elif kind == "authority" and MINISTER_RE.search(fold(question)) and (answer := self.ministers_answer(unit_ids)):
+            unit_ids = [answer, *(u for u in unit_ids if u != answer)]
         primary = self.corpus.unit(unit_ids[0])
         norm = self.choose(primary, kind, terms)
         label = self.label(primary)
@@ -140,6 +143,16 @@ class BriefComposer:
                 if norm.modality == "definition" and named_definition(norm, asked):
                     return unit_id
         return None
+
+    def ministers_answer(self, unit_ids: list[str]) -> str | None:
+        """Asked what the minister said, the minister's answer rather than the member's question
+        of the same parliamentary question (the question quotes the circular; the answer is the
+        minister's), if it is among the first units."""
+        first = self.corpus.unit(unit_ids[0])
+        if self.corpus.document_of(first).meta.get("kind") != "question parlementaire" or first.title.startswith("Réponse"):
+            return None
+        return next((u for u in unit_ids[1:DEFINITION_WINDOW] if u.split(":")[0] == first.document
+                     and self.corpus.unit(u).title.startswith("Réponse")), None)
 
     def punishes_instead(self, unit_ids: list[str], pull: dict[str, float]) -> bool:
         """Asked what one risks, the first unit punishes nothing (art. 458bis permits) and the

@@ -88,6 +88,15 @@ def test_asked_what_one_risks_the_unit_that_punishes_leads_when_retrieval_nearly
     assert composer.compose([P + "458bis", P + "422bis"], close, "Puis-je prévenir le parquet ?").cited[0] == P + "458bis"
 
 
+def test_asked_what_the_minister_said_his_answer_leads(composer):
+    ranked = ["qe-cassart-2025:question", "qe-cassart-2025:reponse", P + "458"]
+    brief = composer.compose(ranked, {}, "Le ministre a dit qu'il allait revoir la circulaire ?")
+    assert brief.cited[0] == "qe-cassart-2025:reponse"
+    assert brief.lead.startswith("Selon ")
+    # Asked about the circular, the member's question (which quotes it) keeps its place.
+    assert composer.compose(ranked, {}, "Que dit la circulaire sur le fondement du secret ?").cited[0] == "qe-cassart-2025:question"
+
+
 def test_must_question_on_a_permission_says_there_is_no_duty_in_this_text(composer):
     brief = composer.compose([P + "458bis"], {}, "Dois-je prévenir le procureur ?")
     assert brief.lead.startswith("Code pénal, art. 458bis — pas d'obligation dans ce texte, une possibilité")
