@@ -276,7 +276,7 @@ class BriefComposer:
 
 def lead_sentence(norm: Norm, label: str, kind: str, points: tuple[Point, ...], article: bool = True,
                   nature: str = "") -> str:
-    """« Code pénal, art. 458bis — une possibilité, pas une obligation, dans 2 cas (ci-dessous) :
+    """« Code pénal, art. 458bis — une possibilité, pas une obligation, à certaines conditions, dans 2 cas (ci-dessous) :
     « Toute personne … peut […] en informer le procureur du Roi ». »"""
     modality = modality_of(norm)
     if article and kind in UNSETTLED and modality in ("procedure", "definition"):
@@ -293,8 +293,11 @@ def lead_sentence(norm: Norm, label: str, kind: str, points: tuple[Point, ...], 
         gloss = f"pas d'obligation dans ce texte ; {gloss}"
     conditions = [p for p in points if p.kind == "condition"]
     exceptions = [p for p in points if p.kind == "exception"]
+    # The scope (« et a de ce fait connaissance d'une infraction … ») is listed first: « 2 cas »
+    # alone, above four items, read as if the scope were one of them.
+    scoped = ", à certaines conditions," if any(p.kind == "scope" for p in points) else ""
     if conditions and all(p.text.lower().startswith("soit") for p in conditions) and len(conditions) > 1:
-        tail = f", dans {len(conditions)} cas (ci-dessous)"
+        tail = f"{scoped} dans {len(conditions)} cas (ci-dessous)" if scoped else f", dans {len(conditions)} cas (ci-dessous)"
     elif conditions:
         tail = ", à certaines conditions (ci-dessous)"
     elif exceptions:

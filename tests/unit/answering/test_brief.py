@@ -41,7 +41,7 @@ def test_may_question_gets_the_permission_its_cases_and_the_duty_beside_it(compo
     brief = composer.compose([P + "458bis", P + "422bis"], {P + "458bis": 1.0, P + "422bis": 0.8},
                              "Puis-je prévenir le procureur si un enfant est maltraité ?")
     assert brief.kind == "may"
-    assert brief.lead.startswith("Code pénal, art. 458bis — une possibilité, pas une obligation, dans 2 cas (ci-dessous) : « ")
+    assert brief.lead.startswith("Code pénal, art. 458bis — une possibilité, pas une obligation, à certaines conditions, dans 2 cas (ci-dessous) : « ")
     assert "peut" in brief.lead and "en informer le procureur du Roi" in brief.lead
     assert [p.kind for p in brief.points] == ["scope", "condition", "condition", "exception"]
     # Whom the permission is for comes first, the thirty article numbers elided.
