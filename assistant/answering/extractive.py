@@ -32,8 +32,9 @@ class ExtractiveAnswerer:
 
 
 def reply_notes(corpus: Corpus, unit_ids: list[str]) -> list[str]:
-    """What a reader must know about the cited texts, short, once per document: partial text,
-    replaced text, a unit's own note (the version date is in the whole text, one click away)."""
+    """What a reader must know about the cited texts, short, once per document: replaced text,
+    partial text or, in its place, the cited unit's own note (the version date is in the whole
+    text, one click away)."""
     notes = []
     for document_id in dict.fromkeys(u.split(":")[0] for u in unit_ids):
         document = corpus.documents[document_id]
@@ -42,11 +43,12 @@ def reply_notes(corpus: Corpus, unit_ids: list[str]) -> list[str]:
             since = f" depuis le {french_date(meta['replaced_on'])}" if meta.get("replaced_on") else ""
             notes.append(f"{document.label} : remplacé par « {corpus.documents[meta['replaced_by']].label} »{since} ; "
                          "vérifiez la numérotation dans le nouveau texte.")
-        if not document.complete:
+        own = [unit for unit in document.units if unit.id in unit_ids and unit.note]
+        if not document.complete and not own:
+            # A cited unit's own note says what is missing (« Début de la réponse seulement,
+            # tronqué par la source ») better than the document's line; both said it twice.
             notes.append(f"{document.label} : texte partiel dans le corpus.")
-        for unit in document.units:
-            if unit.id in unit_ids and unit.note:
-                notes.append(f"{unit_label(document, unit)} : {unit.note}")
+        notes += [f"{unit_label(document, unit)} : {unit.note}" for unit in own]
     return notes
 
 

@@ -112,16 +112,22 @@ def test_notes_name_partial_documents_only(small_corpus):
 
     cited = ["code-penal-1867:art-458ter", "loi-2018-07-30-csil-r:art-3", "qe-cassart-2025:question"]
     notes = reply_notes(small_corpus, cited)
-    for document_id in {c.split(":")[0] for c in cited}:
-        document = small_corpus.documents[document_id]
+    for unit_id in cited:
+        document = small_corpus.documents[unit_id.split(":")[0]]
+        unit = small_corpus.unit(unit_id)
         flagged = f"{document.label} : texte partiel dans le corpus." in notes
-        assert flagged == (not document.complete), document_id
+        # A partial document is flagged once: by the cited unit's own note when it has one.
+        assert flagged == (not document.complete and not unit.note), unit_id
+        assert any(n.endswith(f" : {unit.note}") for n in notes) == bool(unit.note), unit_id
+    assert not small_corpus.documents["loi-2018-07-30-csil-r"].complete
 
 
 def test_notes_of_a_partial_law(answerer):
     answer = answerer.answer(hand_retrieval("Les membres du conseil sont-ils tenus au secret ?",
                                             "loi-1976-07-08-cpas:art-36"))
-    assert "Loi organique des CPAS : texte partiel dans le corpus." in answer.notes
+    # The unit's own note says what is missing, in place of the document's « texte partiel ».
+    assert [n for n in answer.notes if n.startswith("Loi organique des CPAS")] == \
+        [f"Loi organique des CPAS, art. 36 : {answerer.corpus.unit('loi-1976-07-08-cpas:art-36').note}"]
     assert not any("remplacé" in n for n in answer.notes)
 
 
