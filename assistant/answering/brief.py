@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from assistant.answering.norms import Norm, read_norms, sentences
 from assistant.answering.questions import PREFERRED, question_kind
 from assistant.corpus.model import Corpus, CorpusError, Unit, unit_label
-from assistant.corpus.references import cited_in
+from assistant.corpus.references import ARTICLES_RE, NUMBER_RE, alias_table, cited_in
 from assistant.text import FrenchAnalyzer, fold, split_sentences
 from assistant.types import Point, Quote, Related
 
@@ -35,10 +35,11 @@ MIN_ALSO_RELEVANCE = 3.0  # about one rare word shared with the question (idf of
 # rule at 0.6: 0.75 / 0.70 (best F1 of 0.3–0.8; adding a fused-score rule gained 0.006).
 SECOND_RATIO = 0.6
 SECOND_WINDOW = 3
-DEFINITION_WINDOW = 3  # a defining unit ranked this high leads a « what is » question
+LEAD_WINDOW = 3  # a unit ranked this high may lead when it answers the kind asked (`leading`)
 DEFINED_TERM_WORDS = 4
 MIN_TERM_CHARS = 4  # « viol »
-ARTICLES = {"un", "une", "le", "la", "les", "des", "l", "d", "de", "du"}
+DETERMINERS = {"un", "une", "le", "la", "les", "des", "l", "d", "de", "du"}
+MIN_ELIDED_NUMBERS = 4
 GLOSS = {
     "justification": "pas d'infraction, à certaines conditions",
     "exemption": "pas de peine",
@@ -49,12 +50,10 @@ GLOSS = {
     "definition": "une définition",
     "procedure": "ce que prévoit le texte",
 }
+MINISTER_RE = re.compile(r"\b(?:ministre|repondu|reponse)\b")  # « qu'a dit le ministre ? »
 # What a reader must know of a document that is not law when the lead quotes it.
-MINISTER_RE = re.compile(r"\b(?:ministre|repondu|reponse)\b")
 NOT_LAW = {"question parlementaire": "question parlementaire, pas un texte de loi"}
 UNSETTLED = {"may": "si c'est permis", "must": "si c'est obligatoire", "risk": "ce que l'on risque"}
-_NUMBER = r"\d+(?:/\d+)?[a-z]*(?:/\d+)?"
-ARTICLE_LIST_RE = re.compile(rf"\b(articles)\s+{_NUMBER}(?:\s*(?:,|\bà\b|\bet\b)\s*{_NUMBER}){{3,}}", re.I)
 ARTICLE_REF_RE = re.compile(r"\barticles? (\d+(?:/\d+)?(?:bis|ter|quater|quinquies|sexies|septies|octies)?)\b", re.I)
 
 
@@ -76,6 +75,7 @@ class BriefComposer:
         self.second_ratio = second_ratio
         self.analyzer = FrenchAnalyzer()
         self._idf: dict[str, float] | None = None
+        self._aliases: list | None = None  # document names, read once (corpus/references.py)
 
     def relevance(self, text: str, terms: set[str]) -> float:
         """The rarity-weighted words a sentence shares with the question: « secret » is in most
@@ -104,12 +104,8 @@ class BriefComposer:
         at each unit (Retrieval.signal["issue_units"]; empty: only the first unit is cited)."""
         kind = question_kind(question)
         terms = set(self.analyzer(question))
-        if kind == "what" and (defining := self.defining(unit_ids[:DEFINITION_WINDOW], question)):
-            unit_ids = [defining, *(u for u in unit_ids if u != defining)]
-        elif kind == "risk" and self.punishes_instead(unit_ids, pull):
-            unit_ids = [unit_ids[1], unit_ids[0], *unit_ids[2:]]
-        elif kind == "authority" and MINISTER_RE.search(fold(question)) and (answer := self.ministers_answer(unit_ids)):
-            unit_ids = [answer, *(u for u in unit_ids if u != answer)]
+        leading = self.leading(unit_ids, pull, question, kind)
+        unit_ids = [leading, *(u for u in unit_ids if u != leading)]
         primary = self.corpus.unit(unit_ids[0])
         norm = self.choose(primary, kind, terms)
         label = self.label(primary)
@@ -129,6 +125,21 @@ class BriefComposer:
             stated.append(other_norm)
         quotes = tuple(q for n in stated for q in self.quotes(n))
         return Brief(lead, points, tuple(related), tuple(n.unit_id for n in stated), quotes, kind)
+
+    def leading(self, unit_ids: list[str], pull: dict[str, float], question: str, kind: str) -> str:
+        """The unit the reply starts from: retrieval's first, unless among the next few one
+        answers the kind of question asked where the first does not (a definition, a penalty,
+        the minister's own answer)."""
+        window = unit_ids[:LEAD_WINDOW]
+        if kind == "what":
+            found = self.defining(window, question)
+        elif kind == "risk":
+            found = self.punishing(unit_ids, pull)
+        elif kind == "authority" and MINISTER_RE.search(fold(question)):
+            found = self.ministers_answer(window)
+        else:
+            found = None
+        return found or unit_ids[0]
 
     def defining(self, unit_ids: list[str], question: str) -> str | None:
         """Asked what a word means, the unit among the first ones that defines a term the question
@@ -151,17 +162,17 @@ class BriefComposer:
         first = self.corpus.unit(unit_ids[0])
         if self.corpus.document_of(first).meta.get("kind") != "question parlementaire" or first.title.startswith("Réponse"):
             return None
-        return next((u for u in unit_ids[1:DEFINITION_WINDOW] if u.split(":")[0] == first.document
+        return next((u for u in unit_ids[1:] if u.split(":")[0] == first.document
                      and self.corpus.unit(u).title.startswith("Réponse")), None)
 
-    def punishes_instead(self, unit_ids: list[str], pull: dict[str, float]) -> bool:
-        """Asked what one risks, the first unit punishes nothing (art. 458bis permits) and the
-        second, which the spotted legal questions point at nearly as much, does (art. 422bis)."""
-        if len(unit_ids) < 2 or pull.get(unit_ids[1], 0.0) < self.second_ratio * max(pull.values(), default=0.0) \
-                or pull.get(unit_ids[1], 0.0) <= 0:
-            return False
-        first, second = (self.corpus.unit(u) for u in unit_ids[:2])
-        return second.kind == "article" and self.punishes(second) and not self.punishes(first)
+    def punishing(self, unit_ids: list[str], pull: dict[str, float]) -> str | None:
+        """Asked what one risks, the second unit when the first punishes nothing (art. 458bis
+        permits), the second does (art. 422bis) and the spotted legal questions point at it
+        nearly as much (the rule that cites a second unit, `seconds`)."""
+        first = self.corpus.unit(unit_ids[0])
+        if len(unit_ids) < 2 or self.punishes(first) or unit_ids[1] not in {u.id for u in self.seconds(unit_ids, pull)}:
+            return None
+        return unit_ids[1] if self.punishes(self.corpus.unit(unit_ids[1])) else None
 
     @staticmethod
     def punishes(unit: Unit) -> bool:
@@ -252,7 +263,9 @@ class BriefComposer:
         of question: always citing it lowered precision (see `referenced`)."""
         if unit.kind != "article" or not norm.penalty:
             return []
-        return [self.corpus.unit(ref) for ref in cited_in(norm.penalty, unit, self.corpus) if ":art-" in ref]
+        if self._aliases is None:
+            self._aliases = alias_table(self.corpus)
+        return [self.corpus.unit(ref) for ref in cited_in(norm.penalty, unit, self.corpus, self._aliases) if ":art-" in ref]
 
     def seconds(self, unit_ids: list[str], pull: dict[str, float]) -> list[Unit]:
         """The next units the spotted legal questions point at nearly as much as their best."""
@@ -295,9 +308,9 @@ def lead_sentence(norm: Norm, label: str, kind: str, points: tuple[Point, ...], 
     exceptions = [p for p in points if p.kind == "exception"]
     # The scope (« et a de ce fait connaissance d'une infraction … ») is listed first: « 2 cas »
     # alone, above four items, read as if the scope were one of them.
-    scoped = ", à certaines conditions," if any(p.kind == "scope" for p in points) else ""
+    scoped = ", à certaines conditions," if any(p.kind == "scope" for p in points) else ","
     if conditions and all(p.text.lower().startswith("soit") for p in conditions) and len(conditions) > 1:
-        tail = f"{scoped} dans {len(conditions)} cas (ci-dessous)" if scoped else f", dans {len(conditions)} cas (ci-dessous)"
+        tail = f"{scoped} dans {len(conditions)} cas (ci-dessous)"
     elif conditions:
         tail = ", à certaines conditions (ci-dessous)"
     elif exceptions:
@@ -314,7 +327,7 @@ def named_definition(norm: Norm, asked: str) -> str:
     a phrase (« partenaire » of « partenaire: la personne … », « organisation criminelle » of
     « Constitue une organisation criminelle l'association … »). `asked`: the folded question's
     words, space-separated, with a space at each end."""
-    words = [w for w in re.findall(r"\w+", fold(norm.action)) if w not in ARTICLES and not w.isdigit()]
+    words = [w for w in re.findall(r"\w+", fold(norm.action)) if w not in DETERMINERS and not w.isdigit()]
     found = ""
     for n in range(1, min(DEFINED_TERM_WORDS, len(words)) + 1):
         term = " ".join(words[:n])
@@ -380,7 +393,13 @@ def elide_lists(text: str) -> str:
     """« prévue aux articles 417/7 à 417/22, 417/24 à …, 442quinquies à 442nonies, qui » → « prévue
     aux articles […], qui »: thirty numbers would fill the fragment before the words that matter
     (who the victims are); the numbers stay in the whole text, one click away."""
-    return ARTICLE_LIST_RE.sub(lambda m: f"{m.group(1)} […]", text)
+    def elide(match: re.Match) -> str:
+        numbers = [n for n in NUMBER_RE.findall(match.group("list")) if n != "à"]
+        if len(numbers) < MIN_ELIDED_NUMBERS:
+            return match.group(0)
+        return match.group(0)[:match.start("list") - match.start()] + "[…]"
+
+    return ARTICLES_RE.sub(elide, text)
 
 
 def capped(text: str, max_words: int, at_comma: bool = False) -> str:

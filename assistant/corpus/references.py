@@ -47,9 +47,10 @@ def resolve_all(corpus: "Corpus") -> None:
             unit.references = [ref for ref in dict.fromkeys(found) if ref not in (unit.id, document.id)]
 
 
-def cited_in(text: str, unit: "Unit", corpus: "Corpus") -> list[str]:
-    """The units a fragment of `unit` refers to (« des peines prévues à l'article précédent »)."""
-    found = extract(text, unit, corpus.document_of(unit), corpus, alias_table(corpus))
+def cited_in(text: str, unit: "Unit", corpus: "Corpus", aliases: list | None = None) -> list[str]:
+    """The units a fragment of `unit` refers to (« des peines prévues à l'article précédent »).
+    `aliases`: alias_table(corpus), when the caller keeps it."""
+    found = extract(text, unit, corpus.document_of(unit), corpus, alias_table(corpus) if aliases is None else aliases)
     return [ref for ref in dict.fromkeys(found) if ref != unit.id]
 
 

@@ -146,7 +146,7 @@ class Retriever:
         if context and self.spotter is not None:
             lists["context"] = self._context(context)
         ranked = self._fuse(lists, frozenset(named_documents(query, self.aliases)))
-        signal = {name: (hits[0][1] if hits else 0.0) for name, hits in lists.items() if name != "issues"}
+        signal = {name: (hits[0][1] if hits else 0.0) for name, hits in lists.items() if name not in ("issues", "context")}
         signal["as_asked"] = as_asked
         # How strongly the legal questions spotted point at each unit: the reply cites a second
         # unit only when they point at it nearly as much as at the first (answering/brief.py).
@@ -197,7 +197,6 @@ class Retriever:
 
     def _fuse(self, chunk_lists: dict, named: frozenset = frozenset()) -> list[Hit]:
         used = {"hybrid": list(chunk_lists), "bm25": ["bm25"], "dense": ["main"]}[self.system]
-        used += [name for name in ("context",) if name in chunk_lists and self.system == "hybrid"]
         lists = {name: [(u, self.unit_chunk[u]) for u, _ in chunk_lists[name] if u in self.unit_chunk]
                  if name in ("issues", "context")
                  else unit_ranking(self.index, chunk_lists[name]) for name in used}
@@ -213,8 +212,10 @@ class Retriever:
             for rank, (unit_id, chunk) in enumerate(ranking, start=1):
                 if unit_id not in self.known_units:
                     continue  # indexed but gone from the corpus (an update refused by `corpus update`)
-                position = rank if not pulls else 1
-                share = weights.get(name, 1.0) * (pulls[unit_id] / top if pulls else 1.0) / (self.settings.rrf_k + position)
+                if pulls:
+                    share = weights.get(name, 1.0) * pulls[unit_id] / top / (self.settings.rrf_k + 1)
+                else:
+                    share = weights.get(name, 1.0) / (self.settings.rrf_k + rank)
                 scores[unit_id] = scores.get(unit_id, 0.0) + share
                 best_chunk.setdefault(unit_id, chunk)
                 seen_in.setdefault(unit_id, set()).add(name)
