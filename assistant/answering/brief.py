@@ -9,6 +9,7 @@ obligation, interdiction, penalty), never « oui » or « non »."""
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ MAX_ADDRESSEE_WORDS = 24  # « Les médecins, …, par état ou par profession, 
 MAX_LEAD_PENALTY_WORDS = 14  # the whole penalty when asked what one risks
 MAX_RELATED = 3
 MAX_ALSO = 2
+MIN_SHARED_PREFIX = 7  # « poursui »: shorter runs join unrelated words (« protég », « protect »)
 MIN_STEM = 5  # shortest stem that may hold another (« vulner » ⊂ « vulnerabilit »)
 MIN_ALSO_RELEVANCE = 3.0  # about one rare word shared with the question (idf of a word in 5% of units)
 # A second unit is cited when the legal questions spotted point at it with at least this share
@@ -92,8 +94,7 @@ class BriefComposer:
         for term in terms:
             if term in words:
                 score += self._idf.get(term, 0.0)
-            elif len(term) >= MIN_STEM and (word := next((w for w in words if len(w) >= MIN_STEM and
-                                                           (w.startswith(term) or term.startswith(w))), None)):
+            elif len(term) >= MIN_STEM and (word := next((w for w in words if same_word(w, term)), None)):
                 # « vulnérable » and « vulnérabilité » stem apart (vulner / vulnerabilit): one
                 # stem holding the other is the same word for choosing a sentence.
                 score += self._idf.get(term) or self._idf.get(word, 0.0)
@@ -204,10 +205,21 @@ class BriefComposer:
             # « must I »: it exempts from the penalty the article's main rule lays down.
             modality = "exemption" if modality_of(norm) == "exemption" else norm.modality
             rank = order.index(modality) if modality in order else len(order)
+            if modality == "exemption":
+                # An exemption presupposes the rule it exempts from; stated first, « pas de
+                # peine : l'abstenant ne pourra être puni » answered « j'appelle le 112 ou je
+                # respecte le secret ? ». It stays among the article's other rules (`also`).
+                rank = len(order) + 1
             # Among rules of the kind asked, the first (the article's main rule); among
             # definitions or rules of no preferred kind, the one the question's words point at.
             by_words = rank == len(order) or norm.modality == "definition"
-            return (rank, -self.relevance(norm.sentence, terms) if by_words else 0, index)
+            relevance = self.relevance(norm.sentence, terms) if by_words else 0.0
+            # Below about one rare shared word the words point nowhere: the first rule stays
+            # (« Il m'a fait promettre de rien dire à personne » put the aggravation of 422bis,
+            # « portée à deux ans lorsque la personne … », before the rule it aggravates).
+            # A definition is found by the one word it defines (« mineur »), however common.
+            floor = 0.0 if norm.modality == "definition" else MIN_ALSO_RELEVANCE
+            return (rank, -relevance if relevance >= floor else 0, index)
 
         return min(enumerate(norms), key=key)[1]
 
@@ -285,6 +297,17 @@ class BriefComposer:
 
     def label(self, unit: Unit) -> str:
         return unit_label(self.corpus.document_of(unit), unit)
+
+
+def same_word(word: str, term: str) -> bool:
+    """Two stems of one word for choosing a sentence: one holds the other (« vulner » ⊂
+    « vulnerabilit »), or they share a long beginning (« poursuivr » of « poursuivre » and
+    « poursuit » of « poursuite »)."""
+    if len(word) < MIN_STEM:
+        return False
+    if word.startswith(term) or term.startswith(word):
+        return True
+    return len(os.path.commonprefix((word, term))) >= MIN_SHARED_PREFIX
 
 
 def lead_sentence(norm: Norm, label: str, kind: str, points: tuple[Point, ...], article: bool = True,

@@ -198,3 +198,30 @@ def test_a_parliamentary_question_quoted_first_is_said_not_to_be_law(composer):
     brief = composer.compose(["qe-cassart-2025:reponse"], {}, "Que dit le ministre sur la circulaire ?")
     assert brief.lead.startswith("Selon Question écrite Cassart (2025) — Réponse du Ministre Desquesnes (avril 2025) "
                                  "(question parlementaire, pas un texte de loi) : « ")
+
+
+def test_an_exemption_never_leads_before_the_rule_it_exempts_from(composer):
+    # « J'appelle » meets « invité à intervenir … l'appel » in 422bis's exemption; the lead still
+    # states what 422bis punishes.
+    brief = composer.compose([P + "422bis"], {}, "Il m'a fait promettre de ne rien dire. J'appelle le 112 ou je respecte le secret ?")
+    assert brief.lead.startswith("Code pénal, art. 422bis — une infraction punie")
+    assert "s'abstient de venir en aide" in brief.lead
+
+
+def test_a_rule_other_than_the_first_leads_only_when_the_question_names_its_rare_words(composer):
+    # « poursuivre » and « poursuite » stem apart (poursuivr / poursuit) but are one word here:
+    # 458ter § 2 on prosecution answers.
+    asked = composer.compose([P + "458ter"], {}, "Ce qu'on dit en concertation, la police peut s'en servir pour poursuivre le père ?")
+    assert "ne peuvent donner lieu à la poursuite pénale que des seuls délits" in asked.lead
+    # No rare word shared with a later rule: the article's first rule.
+    plain = composer.compose([P + "458ter"], {}, "Une concertation de cas, c'est permis ?")
+    assert "Il n'y a pas d'infraction" in plain.lead or "peut exclusivement" in plain.lead
+    assert "poursuite pénale" not in plain.lead
+
+
+def test_stems_sharing_a_long_beginning_are_one_word():
+    from assistant.answering.brief import same_word
+    assert same_word("poursuit", "poursuivr")
+    assert same_word("vulnerabilit", "vulner")
+    assert not same_word("proteg", "protect")
+    assert not same_word("conseil", "consent")
