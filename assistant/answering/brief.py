@@ -113,7 +113,7 @@ class BriefComposer:
         points = self.points(norm, primary)
         nature = self.corpus.document_of(primary).meta.get("kind") or ""
         lead = lead_sentence(norm, label, kind, tuple(points), primary.kind == "article", nature)
-        points += self.also(primary, norm, terms)
+        points += self.also(primary, norm, terms, kind)
         points = tuple(points)
         stated = [norm]  # the rule stated for each cited unit, in order
         related = []
@@ -231,7 +231,7 @@ class BriefComposer:
         scored = [(self.relevance(s, terms), -i, s) for i, (_, s) in enumerate(sentences(unit.plain_text))]
         return [(score, s) for score, _, s in sorted(scored, reverse=True)]
 
-    def also(self, unit: Unit, chosen: Norm, terms: set[str]) -> list[Point]:
+    def also(self, unit: Unit, chosen: Norm, terms: set[str], kind: str = "general") -> list[Point]:
         """The unit's other rules (or, in a question or answer, its other sentences) that share
         rare words with the question: what the question asks may be in the second paragraph."""
         label = self.label(unit)
@@ -240,7 +240,12 @@ class BriefComposer:
             return [Point(unit.id, label, f"« {capped(s, MAX_POINT_WORDS)} »", "also") for s in rest[:1]]
         others = [(self.relevance(n.sentence, terms), i, n) for i, n in enumerate(read_norms(unit))
                   if n.sentence != chosen.sentence]
-        picked = sorted((item for item in others if item[0] >= MIN_ALSO_RELEVANCE), key=lambda x: (-x[0], x[1]))
+        # Asked what one risks, every penalty of the article answers (« portée à deux ans lorsque
+        # la personne … est mineure d'âge »), whatever words the question used for the victim.
+        punishing = kind == "risk" and modality_of(chosen) == "penalty"
+        picked = sorted((item for item in others if item[0] >= MIN_ALSO_RELEVANCE
+                         or (punishing and modality_of(item[2]) == "penalty")),
+                        key=lambda x: (not (punishing and modality_of(x[2]) == "penalty"), -x[0], x[1]))
         return [Point(unit.id, f"{label}, {n.part}" if n.part else label, statement(n), "also")
                 for _, _, n in sorted(picked[:MAX_ALSO], key=lambda x: x[1])]
 
@@ -368,8 +373,10 @@ def statement(norm: Norm) -> str:
     # A definition's text is already its core.
     # A penalty's conduct is its core (« celui qui s'abstient de venir en aide … »); its conditions
     # (« soit qu'il ait constaté par lui-même … ») added 25 words a line and are one click away.
+    # An aggravation has no conduct of its own (« La peine … est portée à deux ans lorsque la
+    # personne … est mineure d'âge »): its condition is what it says.
     conditions = "".join(f" ; « {capped(f.text, 20)} »" for f in norm.conditions[:2]
-                         if norm.verb != ":" and modality != "penalty")
+                         if norm.verb != ":" and (modality != "penalty" or not norm.action))
     # A penalty stated first (« Sera puni d'un emprisonnement de huit jours à (un an) et d'une
     # amende … , celui qui s'abstient … ») would fill the line before the conduct: its first
     # words say enough beside the rule the lead states.

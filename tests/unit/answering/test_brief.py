@@ -225,3 +225,11 @@ def test_stems_sharing_a_long_beginning_are_one_word():
     assert same_word("vulnerabilit", "vulner")
     assert not same_word("proteg", "protect")
     assert not same_word("conseil", "consent")
+
+
+def test_asked_what_one_risks_the_aggravated_penalty_and_its_condition_are_listed(composer):
+    brief = composer.compose([P + "422bis"], {}, "Si je ne fais rien et que c'est un enfant, je risque quoi ?")
+    aggravation = [p for p in brief.points if "portée à deux ans" in p.text]
+    assert aggravation and "mineure d'âge" in aggravation[0].text
+    # Not asked what one risks, and no word of it in the question: not listed.
+    assert not [p for p in composer.compose([P + "422bis"], {}, "Dois-je intervenir ?").points if "portée à deux ans" in p.text]
