@@ -61,6 +61,8 @@ MAX_ADDRESSEE_WORDS = 20
 # où … », an exception, nor « , qui … » before the conduct of a penalty).
 SCOPE_CUT_RE = re.compile(r"\s+et (?:a|ont|qui)\s", re.I)
 MIN_SCOPE_WORDS = 6
+# A sentence saying what the offence just stated requires (« Le délit requiert que … »).
+REQUIREMENT_RE = re.compile(r"^(?:Le délit|L[’']infraction|Le crime)\s+(?:requiert|suppose|exige)\s+que\b", re.I)
 RELATIVE_RE = re.compile(r"\bqui\s+$", re.I)
 # An opening adverbial clause is not the addressee: « Compte tenu de sa mission …, l'intervenant ».
 # It ends at the first comma followed by a determiner (« En vertu de l'article 36, alinéa 2, de
@@ -118,6 +120,11 @@ def _read(unit_id: str, text: str) -> tuple[Norm, ...]:
                               sentence=sentence, verb=":"))
             continue
         norm = read_sentence(unit_id, sentence, part)
+        if REQUIREMENT_RE.match(sentence) and norms and norms[-1].modality == "penalty":
+            # « Le délit requiert que l'abstenant pouvait intervenir sans danger sérieux … » (art.
+            # 422bis): not a rule of its own but what the offence just stated requires.
+            norms[-1] = replace(norms[-1], scope=norms[-1].scope + (Fragment(clean(sentence), part),))
+            continue
         defining = defining or (norm.modality == "definition" and sentence.rstrip().endswith(":"))
         norms.append(norm)
     return tuple(norms) or (Norm(unit_id, "procedure", "", ""),)

@@ -94,6 +94,15 @@ def test_key_articles_are_read_with_their_form(corpus):
     assert [f.text.split()[0] for f in exemption[0].conditions] == ["Lorsqu'il", "lorsque"]
 
 
+def test_what_an_offence_requires_is_read_as_part_of_it(corpus):
+    # « Le délit requiert que l'abstenant pouvait intervenir sans danger sérieux … » restricts the
+    # offence stated before it; it is not a rule of its own.
+    norms = read_norms(corpus.unit("code-penal-1867:art-422bis"))
+    assert norms[0].modality == "penalty"
+    assert [f.text for f in norms[0].scope] == ["Le délit requiert que l'abstenant pouvait intervenir sans danger sérieux pour lui-même ou pour autrui"]
+    assert not [n for n in norms if n.sentence.startswith("Le délit requiert")]
+
+
 def test_every_part_of_every_reading_is_verbatim(corpus):
     """Nothing read is written: each part of each rule of the whole corpus is in the unit's text."""
     checked = 0
