@@ -1,5 +1,5 @@
 """What kind of answer a question asks for: may I, must I, what do I risk, who decides, what is,
-what does the minister or the circular say. The lead (assistant/answering/brief.py) states the
+what does the minister or the circular say (in French or in English). The lead (assistant/answering/brief.py) states the
 rule of the kind asked for first. Read from the question's own words (accents and case folded)."""
 
 from __future__ import annotations
@@ -14,16 +14,20 @@ KINDS = (
     ("authority", r"\b(?:circulaire|ministre|question (?:ecrite|parlementaire)|gouvernement wallon|"
                   r"selon (?:la|le) (?:tutelle|region))\b"),
     ("risk", r"\b(?:risqu\w*|sanction\w*|puni\w*|peine\w*|amende\w*|prison|poursuivi\w*|poursuites?|"
-             r"condamn\w*|responsabilite penale|faute|encour\w*)\b"),
+             r"condamn\w*|responsabilite penale|faute|encour\w*|"
+             r"risk\w*|penalt\w*|punish\w*|liable|prosecut(?:ed|ion))\b"),
     ("must", r"\b(?:dois|doit|doivent|devons|devez|devrais|devrait|oblige\w*|obligation\w*|obligatoire\w*|"
-             r"(?<!que )faut[- ]il|(?<!qu'est-ce qu')il faut(?! quoi)|suis[- ]je tenue?|tenue? de|imposee?s?)\b"),
+             r"(?<!que )faut[- ]il|(?<!qu'est-ce qu')il faut(?! quoi)|suis[- ]je tenue?|tenue? de|imposee?s?|"
+             r"must i|do i have to|have i got to|am i (?:obliged|required|bound))\b"),
     ("who", r"\b(?:qui (?:decide|peut|doit|est competent|participe|siege|preside|convoque)|a qui|aupres de qui|"
             r"quelle autorite|quel service)\b"),
     ("what", r"\b(?:qu'est[- ]ce qu[e']|c(?:'est| est)? (?:quoi|koi)|que (?:signifie|veut dire|designe)|defini\w*|"
-             r"que faut-il entendre|qu'entend-on|ca (?:vise|veut dire|signifie)|au sens (?:du|de la|de l'))\b"),
+             r"que faut-il entendre|qu'entend-on|ca (?:vise|veut dire|signifie)|au sens (?:du|de la|de l')|"
+             r"what (?:is|are|does \w+(?: \w+)? mean))\b"),
     ("may", r"\b(?:puis[- ]je|je peux|peut[- ]on|on peut|pouvons|pouvez|peux[- ]tu|je pourrais|"
             r"a[i]?[- ](?:je|t[- ]on) le droit|droit de|autorise\w*|permis|permet\w*|possible|peut[- ]il|"
-            r"peut[- ]elle|est[- ]ce que je peux)\b"),
+            r"peut[- ]elle|est[- ]ce que je peux|"
+            r"can i|may i|could i|am i allowed|am i permitted|is it (?:allowed|legal))\b"),
 )
 COMPILED = tuple((kind, re.compile(pattern)) for kind, pattern in KINDS)
 

@@ -25,6 +25,11 @@ pytestmark = pytest.mark.unit
     ("c quoi un mineur pour la loi ?", "what"),
     ("Le partenaire, ça vise aussi l'ex ?", "what"),
     ("Une bande de jeunes, c'est une organisation au sens du Code pénal ?", "what"),
+    # Asked in English (a colleague from abroad, a trainer's case).
+    ("Am I allowed to report this to the public prosecutor despite professional secrecy?", "may"),
+    ("Do I have to tell the police where he lives?", "must"),
+    ("Could I be prosecuted for telling his school?", "risk"),
+    ("What does vulnerable person mean in the Criminal Code?", "what"),
 ])
 def test_question_kind(question, kind):
     assert question_kind(question) == kind
