@@ -56,6 +56,8 @@ MINISTER_RE = re.compile(r"\b(?:ministre|repondu|reponse)\b")  # « qu'a dit le 
 # What a reader must know of a document that is not law when the lead quotes it.
 NOT_LAW = {"question parlementaire": "question parlementaire, pas un texte de loi"}
 UNSETTLED = {"may": "si c'est permis", "must": "si c'est obligatoire", "risk": "ce que l'on risque"}
+# A sentence opening on what the previous one said: « Toute personne violant ce secret … ».
+BACK_REFERENCE_RE = re.compile(r"^(?:\S+\s+){0,3}(?:ce|cet|cette|ces)\s", re.I)
 ARTICLE_REF_RE = re.compile(r"\barticles? (\d+(?:/\d+)?(?:bis|ter|quater|quinquies|sexies|septies|octies)?)\b", re.I)
 
 
@@ -246,8 +248,9 @@ class BriefComposer:
         picked = sorted((item for item in others if item[0] >= MIN_ALSO_RELEVANCE
                          or (punishing and modality_of(item[2]) == "penalty")),
                         key=lambda x: (not (punishing and modality_of(x[2]) == "penalty"), -x[0], x[1]))
-        return [Point(unit.id, f"{label}, {n.part}" if n.part else label, statement(n), "also")
-                for _, _, n in sorted(picked[:MAX_ALSO], key=lambda x: x[1])]
+        norms = read_norms(unit)
+        return [Point(unit.id, f"{label}, {n.part}" if n.part else label, statement(n) + sanction(norms, i, chosen), "also")
+                for _, i, n in sorted(picked[:MAX_ALSO], key=lambda x: x[1])]
 
     def points(self, norm: Norm, unit: Unit) -> list[Point]:
         label = self.label(unit)
@@ -302,6 +305,18 @@ class BriefComposer:
 
     def label(self, unit: Unit) -> str:
         return unit_label(self.corpus.document_of(unit), unit)
+
+
+def sanction(norms: tuple[Norm, ...], index: int, chosen: Norm) -> str:
+    """The penalty that follows a rule and points back at it (« Les participants sont tenus au
+    secret … » then « Toute personne violant ce secret sera punie des peines prévues à l'article
+    458 »), appended to the rule's line: the rule's consequence shares no word with the question."""
+    if index + 1 >= len(norms):
+        return ""
+    following = norms[index + 1]
+    if modality_of(following) != "penalty" or following.sentence == chosen.sentence or not BACK_REFERENCE_RE.match(following.sentence):
+        return ""
+    return f" ; « {capped(following.sentence.rstrip('.'), 20)} »"
 
 
 def same_word(word: str, term: str) -> bool:

@@ -233,3 +233,9 @@ def test_asked_what_one_risks_the_aggravated_penalty_and_its_condition_are_liste
     assert aggravation and "mineure d'âge" in aggravation[0].text
     # Not asked what one risks, and no word of it in the question: not listed.
     assert not [p for p in composer.compose([P + "422bis"], {}, "Dois-je intervenir ?").points if "portée à deux ans" in p.text]
+
+
+def test_a_rule_listed_brings_the_penalty_that_points_back_at_it(composer):
+    brief = composer.compose([P + "458ter"], {}, "Un participant à la concertation a tout raconté à l'école ensuite : il peut ?")
+    line = next(p.text for p in brief.points if "Les participants sont tenus au secret" in p.text)
+    assert "Toute personne violant ce secret sera punie des peines prévues à l'article 458" in line
