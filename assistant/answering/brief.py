@@ -37,6 +37,12 @@ MIN_ALSO_RELEVANCE = 3.0  # about one rare word shared with the question (idf of
 # rule at 0.6: 0.75 / 0.70 (best F1 of 0.3–0.8; adding a fused-score rule gained 0.006).
 SECOND_RATIO = 0.6
 SECOND_WINDOW = 3
+# An offence listed in the rule's scope is cited when retrieval ranks it among its first three
+# units with at least this share of the first's fused score (`matched_offence`). Chosen on
+# situations, question-parlementaire, dans-le-sujet and situations-3 (session 9): rank ≤ 3
+# alone cited 4 right, 1 wrong and 2 not expected offences; with 0.25, 4 right and 1 wrong.
+OFFENCE_WINDOW = 3
+OFFENCE_RATIO = 0.25
 LEAD_WINDOW = 3  # a unit ranked this high may lead when it answers the kind asked (`leading`)
 DEFINED_TERM_WORDS = 4
 MIN_TERM_CHARS = 4  # « viol »
@@ -102,9 +108,11 @@ class BriefComposer:
                 score += self._idf.get(term) or self._idf.get(word, 0.0)
         return score
 
-    def compose(self, unit_ids: list[str], pull: dict[str, float], question: str) -> Brief:
+    def compose(self, unit_ids: list[str], pull: dict[str, float], question: str,
+                scores: dict[str, float] | None = None) -> Brief:
         """`unit_ids`: the ranked units; `pull`: how strongly the spotted legal questions point
-        at each unit (Retrieval.signal["issue_units"]; empty: only the first unit is cited)."""
+        at each unit (Retrieval.signal["issue_units"]; empty: only the first unit is cited);
+        `scores`: retrieval's fused score of each unit (empty: no offence is matched)."""
         kind = question_kind(question)
         terms = set(self.analyzer(question))
         leading = self.leading(unit_ids, pull, question, kind)
@@ -120,11 +128,15 @@ class BriefComposer:
         stated = [norm]  # the rule stated for each cited unit, in order
         related = []
         penalties = self.penalty_sources(norm, primary) if kind == "risk" else []
-        for other in self.referenced(norm, primary) + penalties + self.seconds(unit_ids, pull):
+        offences = self.matched_offence(norm, primary, unit_ids, scores or {})
+        for other in self.referenced(norm, primary) + penalties + self.seconds(unit_ids, pull) + offences:
             if other.id in {n.unit_id for n in stated} or len(related) >= MAX_RELATED:
                 continue
             other_norm = self.main_rule(other, kind, terms)
-            related.append(Related(other.id, self.label(other), statement(other_norm)))
+            text = statement(other_norm)
+            if other in offences:  # why an offence stands here: the lead's rule lists it
+                text = f"une des infractions visées par l'art. {primary.number} : {text.removeprefix(GLOSS['penalty'] + ' : ')}"
+            related.append(Related(other.id, self.label(other), text))
             stated.append(other_norm)
         quotes = tuple(q for n in stated for q in self.quotes(n))
         return Brief(lead, points, tuple(related), tuple(n.unit_id for n in stated), quotes, kind)
@@ -286,6 +298,22 @@ class BriefComposer:
         if self._aliases is None:
             self._aliases = alias_table(self.corpus)
         return [self.corpus.unit(ref) for ref in cited_in(norm.penalty, unit, self.corpus, self._aliases) if ":art-" in ref]
+
+    def matched_offence(self, norm: Norm, unit: Unit, unit_ids: list[str], scores: dict[str, float]) -> list[Unit]:
+        """The offence the situation describes, when the rule's scope lists offences by article
+        (« a de ce fait connaissance d'une infraction prévue aux articles 372 à 377, …, 409, …, 425
+        et 426 », art. 458bis) and retrieval ranks one of them among its first units, close to
+        the top: the reader sees which offence of the list the facts would be."""
+        if not norm.scope or not scores:
+            return []
+        if self._aliases is None:
+            self._aliases = alias_table(self.corpus)
+        listed = {ref for fragment in norm.scope for ref in cited_in(fragment.text, unit, self.corpus, self._aliases)}
+        best = scores.get(unit_ids[0], 0.0)
+        found = next((u for u in unit_ids[1:OFFENCE_WINDOW] if u in listed), None)
+        if found is None or best <= 0 or scores.get(found, 0.0) < OFFENCE_RATIO * best:
+            return []
+        return [self.corpus.unit(found)]
 
     def seconds(self, unit_ids: list[str], pull: dict[str, float]) -> list[Unit]:
         """The next units the spotted legal questions point at nearly as much as their best."""

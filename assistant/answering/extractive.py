@@ -25,7 +25,8 @@ class ExtractiveAnswerer:
             message = abstention_message(self.corpus, signal.get("missing") or "", signal.get("scope_topic") or "",
                                          bool(signal.get("authority")))
             return Answer(question, True, message=message)
-        brief = self.composer.compose(retrieval.unit_ids, retrieval.signal.get("issue_units") or {}, question)
+        brief = self.composer.compose(retrieval.unit_ids, retrieval.signal.get("issue_units") or {}, question,
+                                      {hit.unit_id: hit.score for hit in retrieval.hits})
         return Answer(question, False, brief.quotes, tuple(reply_notes(self.corpus, list(brief.cited))),
                       lead=brief.lead, points=brief.points, related=brief.related, kind=brief.kind,
                       cited=brief.cited)

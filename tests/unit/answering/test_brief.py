@@ -239,3 +239,20 @@ def test_a_rule_listed_brings_the_penalty_that_points_back_at_it(composer):
     brief = composer.compose([P + "458ter"], {}, "Un participant à la concertation a tout raconté à l'école ensuite : il peut ?")
     line = next(p.text for p in brief.points if "Les participants sont tenus au secret" in p.text)
     assert "Toute personne violant ce secret sera punie des peines prévues à l'article 458" in line
+
+
+def test_the_offence_the_situation_describes_is_cited_when_the_rule_lists_it_and_retrieval_ranks_it_close(composer):
+    ranked = [P + "458bis", P + "422bis", P + "409"]
+    question = "Une collègue pense à une excision de la fille de 8 ans. On peut faire quoi ?"
+    close = composer.compose(ranked, {P + "458bis": 1.0, P + "422bis": 0.8}, question,
+                             {P + "458bis": 1.0, P + "422bis": 0.5, P + "409": 0.4})
+    assert close.cited == (P + "458bis", P + "422bis", P + "409")
+    assert close.related[-1].text.startswith("une des infractions visées par l'art. 458bis : « Quiconque aura pratiqué")
+    # Far below the first unit, or not among 458bis's offences (422ter), or beside a rule with no
+    # list of offences (458): not cited.
+    far = composer.compose(ranked, {P + "458bis": 1.0}, question, {P + "458bis": 1.0, P + "422bis": 0.5, P + "409": 0.2})
+    assert P + "409" not in far.cited
+    unlisted = composer.compose([P + "458bis", P + "422ter"], {P + "458bis": 1.0}, question, {P + "458bis": 1.0, P + "422ter": 0.9})
+    assert P + "422ter" not in unlisted.cited
+    other_rule = composer.compose([P + "458", P + "409"], {P + "458": 1.0}, question, {P + "458": 1.0, P + "409": 0.9})
+    assert P + "409" not in other_rule.cited
