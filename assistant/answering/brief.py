@@ -257,12 +257,21 @@ class BriefComposer:
         # Asked what one risks, every penalty of the article answers (« portée à deux ans lorsque
         # la personne … est mineure d'âge »), whatever words the question used for the victim.
         punishing = kind == "risk" and modality_of(chosen) == "penalty"
-        picked = sorted((item for item in others if item[0] >= MIN_ALSO_RELEVANCE
-                         or (punishing and modality_of(item[2]) == "penalty")),
-                        key=lambda x: (not (punishing and modality_of(x[2]) == "penalty"), -x[0], x[1]))
         norms = read_norms(unit)
+        # The sentence that goes on from the rule stated (« Cette concertation peut exclusivement
+        # être organisée soit en vue de … » after 458ter's « Il n'y a pas d'infraction … dans le
+        # cadre d'une concertation organisée ») belongs with it, whatever the question's words.
+        follows = next((i + 1 for i, n in enumerate(norms) if n.sentence == chosen.sentence), None)
+        continued = follows is not None and follows < len(norms) and BACK_REFERENCE_RE.match(norms[follows].sentence) \
+            and modality_of(norms[follows]) != "penalty"
+
+        def first(item) -> bool:
+            return (punishing and modality_of(item[2]) == "penalty") or (continued and item[1] == follows)
+
+        picked = sorted((item for item in others if item[0] >= MIN_ALSO_RELEVANCE or first(item)),
+                        key=lambda x: (not first(x), -x[0], x[1]))
         return [Point(unit.id, f"{label}, {n.part}" if n.part else label, statement(n) + sanction(norms, i, chosen), "also")
-                for _, i, n in sorted(picked[:MAX_ALSO], key=lambda x: x[1])]
+                for _, i, n in sorted(picked[:MAX_ALSO + bool(continued)], key=lambda x: x[1])]
 
     def points(self, norm: Norm, unit: Unit) -> list[Point]:
         label = self.label(unit)

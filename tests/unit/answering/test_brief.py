@@ -256,3 +256,12 @@ def test_the_offence_the_situation_describes_is_cited_when_the_rule_lists_it_and
     assert P + "422ter" not in unlisted.cited
     other_rule = composer.compose([P + "458", P + "409"], {P + "458": 1.0}, question, {P + "458": 1.0, P + "409": 0.9})
     assert P + "409" not in other_rule.cited
+
+
+def test_the_sentence_going_on_from_the_rule_stated_is_listed_whatever_the_words(composer):
+    # 458ter: « Il n'y a pas d'infraction … concertation organisée » then « Cette concertation peut
+    # exclusivement être organisée soit en vue de … » (its purposes); no word of the question in it.
+    brief = composer.compose([P + "458ter"], {}, "Une réunion entre services sur une famille, c'est permis ?")
+    assert "Il n'y a pas d'infraction" in brief.lead
+    line = next(p.text for p in brief.points if "Cette concertation peut exclusivement" in p.text)
+    assert "soit en vue de protéger l'intégrité physique et psychique" in line
