@@ -43,7 +43,7 @@ def reply_notes(corpus: Corpus, unit_ids: list[str]) -> list[str]:
         if meta.get("replaced_by"):
             since = f" depuis le {french_date(meta['replaced_on'])}" if meta.get("replaced_on") else ""
             notes.append(f"{document.label} : remplacé par « {corpus.documents[meta['replaced_by']].label} »{since} ; "
-                         "vérifiez la numérotation dans le nouveau texte.")
+                         "numéros d'articles à vérifier.")
         own = [unit for unit in document.units if unit.id in unit_ids and unit.note]
         if not document.complete and not own:
             # A cited unit's own note says what is missing (« Début de la réponse seulement,

@@ -103,7 +103,7 @@ def test_notes_for_the_code_penal(answer_458ter):
     notes = answer_458ter.notes
     replaced = [n for n in notes if n.startswith("Code pénal : remplacé")]
     assert replaced == ["Code pénal : remplacé par « Loi du 29 février 2024 (livre II du Code pénal) » depuis le "
-                        "9 avril 2026 ; vérifiez la numérotation dans le nouveau texte."]
+                        "9 avril 2026 ; numéros d'articles à vérifier."]
     assert len(notes) == len(set(notes))
 
 
