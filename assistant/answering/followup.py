@@ -71,7 +71,12 @@ SELF_MODAL = (r"(?:est[- ]ce (?:que |qu'))?(?:je |j'|on |nous |tu )(?:ne |n')?(?
               r"|(?:puis|peux|dois|devrais|pourrais|ai|aurais|suis)[- ](?:je|j')\b(?: le droit| l'obligation"
               r"| (?:oblige|tenu|cense)e?)?|(?:peut|doit|faut)[- ](?:il|on)(?= )(?<!faut-il)")
 OTHER_MODAL = (r"(?:peut|doit|devrait|pourrait|a)[- ](?:t[- ])?(?:il|elle|on)\b|(?:peuvent|doivent|ont)[- ](?:ils|elles)\b"
-               r"|faut[- ]il\b|y a[- ]t[- ]il\b")
+               r"|faut[- ]il\b|y a[- ]t[- ]il\b"
+               # Spoken French keeps the order: « la police, elle peut exiger le dossier ? », « le
+               # juge peut me forcer à témoigner ? » ask their own question.
+               r"|(?:il|elle|ils|elles) (?:ne |n')?(?:peut|peuvent|doit|doivent|pourrait|devrait|a le droit|ont le droit)\b"
+               r"|^(?:le|la|les|l'|un|une|mon|ma|mes|son|sa|ses|notre|nos|leur|leurs|ce|cette|ces) ?[\w'-]+"
+               r"(?: (?:de |d'|du |des )?[\w'-]+){0,3} (?:ne |n')?(?:peut|peuvent|doit|doivent|a le droit|ont le droit)\b")
 QUESTION_WORD = (r"(?:qu'est[- ]ce|est[- ]ce|que|qu'|quels?|quelles?|qui|comment|pourquoi|quand|combien|"
                  r"ou|a qui|dans quels? cas|lesquel(?:le)?s?|lequel|laquelle)\b")
 SELF_RE = re.compile(rf"(?<![\w'-])(?:{SELF_MODAL})")

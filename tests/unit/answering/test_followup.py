@@ -110,6 +110,9 @@ def test_a_follow_up_becomes_one_standalone_question(earlier, follow_up, expecte
     "Où puis-je trouver le texte de la loi organique des CPAS ?",
     "Un assistant social du CPAS peut-il témoigner en justice sur ce qu'un usager lui a confié ?",
     "un usager me dit qu il va frapper sa femme ce soir je dois prevenir la police",
+    # Spoken word order, no inversion: their own subject and question.
+    "Et la police, elle peut exiger le dossier ?",
+    "et le juge peut me forcer à témoigner ?",
 ])
 def test_a_new_standalone_question_is_kept_as_typed(question):
     assert not is_follow_up(question)
