@@ -89,6 +89,9 @@ SENTENCE_END_RE = re.compile(r"[?.!]")
 ACTION_LEAD_RE = re.compile(r"^(?:\s*(?:de |d'|quand meme |aussi |vraiment |legalement |toujours |"
                             r"moi[- ]meme |pas |ne ))*")
 
+# A person named, then taken up by a pronoun that asks something of them (spoken French).
+DISLOCATED_RE = re.compile(r"^(?:le|la|les|l'|un|une|mon|ma|mes|son|sa|ses|notre|nos|leur|leurs|ce|cette|ces) ?[\w'-]+"
+                           r"(?: (?:de |d'|du |des )?[\w'-]+){0,3}, (?:il|elle|ils|elles|lui|eux) \w")
 IF_RE = re.compile(r"^(?:meme |seulement |sauf |mais )?(?:si |s'(?=ils?\b)|quand |lorsque? |lorsqu'|au cas ou |"
                    r"dans le cas ou |en cas d)")
 SELF_IF_RE = re.compile(r"^(?:meme )?(?:si|quand|lorsque?) (?:je |j')|^(?:meme )?lorsqu'(?:je )")
@@ -291,6 +294,8 @@ def kind_of(message: str) -> tuple[str, str, bool]:
     elif not own_ask and not marked and not anaphoric and party_of(body) is None and not IF_RE.match(folded) \
             and (len(content) >= 4 or len(content) >= 2 and not (AGE_RE.search(folded) or MAJORITY_RE.search(folded))):
         return "standalone", body, same  # « Deuxième question sur la concertation ? »
+    if DISLOCATED_RE.match(folded):
+        return "new-ask", body, same  # « et le compagnon, il risque quoi ? »: its own point, the earlier facts
     if IF_RE.match(folded):
         if own_ask and "," in body:
             return "new-ask", body, same

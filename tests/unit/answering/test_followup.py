@@ -31,6 +31,9 @@ def history(*questions: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("earlier, follow_up, expected", [
+    # a person named then taken up by a pronoun: a new point about the same facts
+    (ADO, "Et le beau-père, il risque quoi ?",
+     "Une ado de 15 ans me dit que son beau-père la frappe : le beau-père, il risque quoi ?"),
     # a changed fact: the age the situation gives is replaced; another fact is the hypothesis
     (ADO, "et si elle a 17 ans ?",
      "Une ado de 17 ans me dit que son beau-père la frappe : je peux prévenir le parquet ?"),
