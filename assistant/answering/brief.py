@@ -27,6 +27,7 @@ MAX_ADDRESSEE_WORDS = 24  # « Les médecins, …, par état ou par profession, 
 MAX_LEAD_PENALTY_WORDS = 14  # the whole penalty when asked what one risks
 MAX_RELATED = 3
 MAX_ALSO = 2
+MAX_PROSE_WORDS = 60  # 90: words p50 question-parlementaire 180 → 230
 MIN_SHARED_PREFIX = 7  # « poursui »: shorter runs join unrelated words (« protég », « protect »)
 MIN_STEM = 5  # shortest stem that may hold another (« vulner » ⊂ « vulnerabilit »)
 MIN_ALSO_RELEVANCE = 3.0  # about one rare word shared with the question (idf of a word in 5% of units)
@@ -251,7 +252,15 @@ class BriefComposer:
         label = self.label(unit)
         if unit.kind != "article":
             rest = [s for score, s in self.ranked_sentences(unit, terms)[1:] if score >= MIN_ALSO_RELEVANCE]
-            return [Point(unit.id, label, f"« {capped(s, MAX_POINT_WORDS)} »", "also") for s in rest[:1]]
+            # A minister's answer is a few sentences of prose: more of them, within a budget.
+            kept, words = [], 0
+            for sentence in rest:
+                text = capped(sentence, MAX_POINT_WORDS)
+                if kept and words + len(text.split()) > MAX_PROSE_WORDS:
+                    break
+                kept.append(text)
+                words += len(text.split())
+            return [Point(unit.id, label, f"« {text} »", "also") for text in kept]
         others = [(self.relevance(n.sentence, terms), i, n) for i, n in enumerate(read_norms(unit))
                   if n.sentence != chosen.sentence]
         # Asked what one risks, every penalty of the article answers (« portée à deux ans lorsque

@@ -265,3 +265,12 @@ def test_the_sentence_going_on_from_the_rule_stated_is_listed_whatever_the_words
     assert "Il n'y a pas d'infraction" in brief.lead
     line = next(p.text for p in brief.points if "Cette concertation peut exclusivement" in p.text)
     assert "soit en vue de protéger l'intégrité physique et psychique" in line
+
+
+def test_a_ministers_answer_gives_more_of_its_sentences_within_a_budget(composer):
+    question = "La circulaire donne-t-elle une liste exhaustive des exceptions, et le ministre va-t-il solliciter une révision ?"
+    brief = composer.compose(["qe-cassart-2025:reponse"], {}, question)
+    assert "ne prévoit pas de liste exhaustive" in brief.lead
+    also = [p.text for p in brief.points if p.kind == "also"]
+    assert any("éventuelle révision" in t for t in also) and any("établies par la loi" in t for t in also)
+    assert sum(len(t.split()) for t in also) <= 60
