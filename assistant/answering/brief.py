@@ -198,9 +198,16 @@ class BriefComposer:
         """The rule « À savoir » states for a related unit: an article's first rule (its first
         penalty when the question asks what one risks), not the sentence nearest the question's
         words: those picked « l'abstenant ne pourra être puni » as the rule of art. 422bis beside
-        a question on a child in danger. A unit with no rules: its sentence nearest the question."""
+        a question on a child in danger, and its aggravation beside one on an adult's savings. A
+        unit with no rules: its sentence nearest the question."""
         if unit.kind != "article":
             return self.choose(unit, "general", terms)
+        first = read_norms(unit)[0]
+        if first.modality == "procedure" and not first.addressee:
+            # A preamble or a title (« Les dispositions qui suivent forment le livre II »,
+            # « La protection de l'identité de la victime ») states nothing: the rule the
+            # question's words point at (« mineur: toute personne qui … »).
+            return self.choose(unit, "risk" if kind == "risk" else "general", terms)
         return self.choose(unit, "risk" if kind == "risk" else "general", set())
 
     def choose(self, unit: Unit, kind: str, terms: set[str]) -> Norm:

@@ -274,3 +274,13 @@ def test_a_ministers_answer_gives_more_of_its_sentences_within_a_budget(composer
     also = [p.text for p in brief.points if p.kind == "also"]
     assert any("éventuelle révision" in t for t in also) and any("établies par la loi" in t for t in also)
     assert sum(len(t.split()) for t in also) <= 60
+
+
+def test_a_related_article_opening_on_a_preamble_is_stated_by_the_rule_the_question_names(composer):
+    question = "Un mineur en danger, je dois intervenir ?"
+    brief = composer.compose([P + "422bis", "code-penal-2024:art-2"], {P + "422bis": 1.0, "code-penal-2024:art-2": 0.9}, question)
+    line = next(r.text for r in brief.related if r.unit_id == "code-penal-2024:art-2")
+    assert line.startswith("une définition : « mineur: toute personne qui n'a pas encore atteint")
+    # An article opening on its rule keeps it (422bis: the offence, not its aggravation for minors).
+    other = composer.compose([P + "458bis", P + "422bis"], {P + "458bis": 1.0, P + "422bis": 0.9}, "Un mineur est en danger grave : je peux prévenir ?")
+    assert next(r.text for r in other.related if r.unit_id == P + "422bis").startswith("une infraction punie : « Sera puni")
