@@ -64,3 +64,11 @@ def test_spell_out_leaves_lower_case_words_and_longer_words_alone():
     # "as" (avoir) and "ONEMPLOI" are not the acronyms AS and ONEM.
     question = "Tu as vu ONEMPLOI et la CSIL-R ?"
     assert spell_out(question) == question
+
+
+def test_a_question_in_english_gets_the_texts_french_words():
+    expanded = expand("My client is elderly and her grandson hits her. Can I report it to the prosecutor?")
+    for words in ("procureur du Roi", "informer le procureur du Roi", "personne vulnérable", "violence coups"):
+        assert words in expanded
+    # English words that are French words too are left out: « son » (his/her), « court ».
+    assert legal_terms("Son dossier est court, je peux en parler ?") == legal_terms("Le dossier est bref, je peux en parler ?")
