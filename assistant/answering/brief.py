@@ -134,10 +134,9 @@ class BriefComposer:
             if other.id in {n.unit_id for n in stated} or len(related) >= MAX_RELATED:
                 continue
             other_norm = self.main_rule(other, kind, terms)
-            text = statement(other_norm)
-            if other in offences:  # why an offence stands here: the lead's rule lists it
-                text = f"une des infractions visées par l'art. {primary.number} : {text.removeprefix(GLOSS['penalty'] + ' : ')}"
-            related.append(Related(other.id, self.label(other), text))
+            # Why an offence stands here: the lead's rule lists it.
+            gloss = f"une des infractions visées par l'art. {primary.number}" if other in offences else None
+            related.append(Related(other.id, self.label(other), statement(other_norm, gloss)))
             stated.append(other_norm)
         quotes = tuple(q for n in stated for q in self.quotes(n))
         return Brief(lead, points, tuple(related), tuple(n.unit_id for n in stated), quotes, kind)
@@ -255,39 +254,39 @@ class BriefComposer:
 
     def also(self, unit: Unit, chosen: Norm, terms: set[str], kind: str = "general") -> list[Point]:
         """The unit's other rules (or, in a question or answer, its other sentences) that share
-        rare words with the question: what the question asks may be in the second paragraph."""
+        rare words with the question: what the question asks may be in the second paragraph.
+        Listed whatever the words: the sentence that goes on from the rule stated and, asked what
+        one risks, the article's other penalties."""
         label = self.label(unit)
         if unit.kind != "article":
-            rest = [s for score, s in self.ranked_sentences(unit, terms)[1:] if score >= MIN_ALSO_RELEVANCE]
-            # A minister's answer is a few sentences of prose: more of them, within a budget.
-            kept, words = [], 0
-            for sentence in rest:
-                text = capped(sentence, MAX_POINT_WORDS)
-                if kept and words + len(text.split()) > MAX_PROSE_WORDS:
-                    break
-                kept.append(text)
-                words += len(text.split())
-            return [Point(unit.id, label, f"« {text} »", "also") for text in kept]
-        others = [(self.relevance(n.sentence, terms), i, n) for i, n in enumerate(read_norms(unit))
-                  if n.sentence != chosen.sentence]
-        # Asked what one risks, every penalty of the article answers (« portée à deux ans lorsque
-        # la personne … est mineure d'âge »), whatever words the question used for the victim.
-        punishing = kind == "risk" and modality_of(chosen) == "penalty"
+            return [Point(unit.id, label, f"« {text} »", "also") for text in self.more_prose(unit, terms)]
         norms = read_norms(unit)
-        # The sentence that goes on from the rule stated (« Cette concertation peut exclusivement
-        # être organisée soit en vue de … » after 458ter's « Il n'y a pas d'infraction … dans le
-        # cadre d'une concertation organisée ») belongs with it, whatever the question's words.
-        follows = next((i + 1 for i, n in enumerate(norms) if n.sentence == chosen.sentence), None)
-        continued = follows is not None and follows < len(norms) and BACK_REFERENCE_RE.match(norms[follows].sentence) \
-            and modality_of(norms[follows]) != "penalty"
+        going_on = continuation(norms, chosen)
+        punishing = kind == "risk" and modality_of(chosen) == "penalty"
 
-        def first(item) -> bool:
-            return (punishing and modality_of(item[2]) == "penalty") or (continued and item[1] == follows)
+        def forced(index: int, norm: Norm) -> bool:
+            # « portée à deux ans lorsque la personne … est mineure d'âge » answers « je risque
+            # quoi ? » whatever words the question used for the victim.
+            return index == going_on or (punishing and modality_of(norm) == "penalty")
 
-        picked = sorted((item for item in others if item[0] >= MIN_ALSO_RELEVANCE or first(item)),
-                        key=lambda x: (not first(x), -x[0], x[1]))
+        others = [(self.relevance(n.sentence, terms), i, n) for i, n in enumerate(norms) if n.sentence != chosen.sentence]
+        picked = sorted((item for item in others if item[0] >= MIN_ALSO_RELEVANCE or forced(item[1], item[2])),
+                        key=lambda item: (not forced(item[1], item[2]), -item[0], item[1]))
+        limit = MAX_ALSO + (going_on is not None)  # the continuation is part of the rule stated
         return [Point(unit.id, f"{label}, {n.part}" if n.part else label, statement(n) + sanction(norms, i, chosen), "also")
-                for _, i, n in sorted(picked[:MAX_ALSO + bool(continued)], key=lambda x: x[1])]
+                for _, i, n in sorted(picked[:limit], key=lambda item: item[1])]
+
+    def more_prose(self, unit: Unit, terms: set[str]) -> list[str]:
+        """A minister's answer or a member's question is a few sentences of prose: those after the
+        best one that share rare words with the question, within MAX_PROSE_WORDS."""
+        kept, words = [], 0
+        for score, sentence in self.ranked_sentences(unit, terms)[1:]:
+            text = capped(sentence, MAX_POINT_WORDS)
+            if score < MIN_ALSO_RELEVANCE or kept and words + len(text.split()) > MAX_PROSE_WORDS:
+                break
+            kept.append(text)
+            words += len(text.split())
+        return kept
 
     def points(self, norm: Norm, unit: Unit) -> list[Point]:
         label = self.label(unit)
@@ -358,6 +357,18 @@ class BriefComposer:
 
     def label(self, unit: Unit) -> str:
         return unit_label(self.corpus.document_of(unit), unit)
+
+
+def continuation(norms: tuple[Norm, ...], chosen: Norm) -> int | None:
+    """The index of the sentence that goes on from the rule stated (« Cette concertation peut
+    exclusivement être organisée soit en vue de … » after 458ter's « Il n'y a pas d'infraction …
+    dans le cadre d'une concertation organisée »): it belongs with it, whatever the question's
+    words. A penalty pointing back is its `sanction`, not a continuation."""
+    index = next((i + 1 for i, n in enumerate(norms) if n.sentence == chosen.sentence), None)
+    if index is None or index >= len(norms) or modality_of(norms[index]) == "penalty" \
+            or not BACK_REFERENCE_RE.match(norms[index].sentence):
+        return None
+    return index
 
 
 def sanction(norms: tuple[Norm, ...], index: int, chosen: Norm) -> str:
@@ -432,9 +443,10 @@ def named_definition(norm: Norm, asked: str) -> str:
     return found if len(found) >= MIN_TERM_CHARS else ""
 
 
-def statement(norm: Norm) -> str:
-    """A related rule in one line: its form, its core words and, briefly, its conditions
-    (« Cette concertation peut exclusivement être organisée » says little without them)."""
+def statement(norm: Norm, gloss: str | None = None) -> str:
+    """A related rule in one line: its form (or `gloss`, why the unit is cited), its core words
+    and, briefly, its conditions (« Cette concertation peut exclusivement être organisée » says
+    little without them)."""
     modality = modality_of(norm)
     if modality == "procedure" and not norm.addressee:
         return f"« {capped(norm.action, 30)} »"
@@ -448,7 +460,7 @@ def statement(norm: Norm) -> str:
     # A penalty stated first (« Sera puni d'un emprisonnement de huit jours à (un an) et d'une
     # amende … , celui qui s'abstient … ») would fill the line before the conduct: its first
     # words say enough beside the rule the lead states.
-    return f"{GLOSS[modality]} : « {core(norm, 40, max_penalty_words=8)} »{conditions}"
+    return f"{gloss or GLOSS[modality]} : « {core(norm, 40, max_penalty_words=8)} »{conditions}"
 
 
 def modality_of(norm: Norm) -> str:
