@@ -9,9 +9,9 @@ obligation, interdiction, penalty), never « oui » or « non »."""
 from __future__ import annotations
 
 import math
-import os
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from assistant.answering.norms import Norm, read_norms, sentences
 from assistant.answering.questions import PREFERRED, question_kind
@@ -86,7 +86,11 @@ class BriefComposer:
         self.second_ratio = second_ratio
         self.analyzer = FrenchAnalyzer()
         self._idf: dict[str, float] | None = None
-        self._aliases: list | None = None  # document names, read once (corpus/references.py)
+
+    @cached_property
+    def aliases(self) -> list:
+        """The documents' names (corpus/references.py), read once per composer."""
+        return alias_table(self.corpus)
 
     def relevance(self, text: str, terms: set[str]) -> float:
         """The rarity-weighted words a sentence shares with the question: « secret » is in most
@@ -130,12 +134,13 @@ class BriefComposer:
         related = []
         penalties = self.penalty_sources(norm, primary) if kind == "risk" else []
         offences = self.matched_offence(norm, primary, unit_ids, scores or {})
+        offence_ids = {u.id for u in offences}
         for other in self.referenced(norm, primary) + penalties + self.seconds(unit_ids, pull) + offences:
             if other.id in {n.unit_id for n in stated} or len(related) >= MAX_RELATED:
                 continue
             other_norm = self.main_rule(other, kind, terms)
             # Why an offence stands here: the lead's rule lists it.
-            gloss = f"une des infractions visées par l'art. {primary.number}" if other in offences else None
+            gloss = f"une des infractions visées par l'art. {primary.number}" if other.id in offence_ids else None
             related.append(Related(other.id, self.label(other), statement(other_norm, gloss)))
             stated.append(other_norm)
         quotes = tuple(q for n in stated for q in self.quotes(n))
@@ -202,12 +207,11 @@ class BriefComposer:
         if unit.kind != "article":
             return self.choose(unit, "general", terms)
         first = read_norms(unit)[0]
-        if first.modality == "procedure" and not first.addressee:
-            # A preamble or a title (« Les dispositions qui suivent forment le livre II »,
-            # « La protection de l'identité de la victime ») states nothing: the rule the
-            # question's words point at (« mineur: toute personne qui … »).
-            return self.choose(unit, "risk" if kind == "risk" else "general", terms)
-        return self.choose(unit, "risk" if kind == "risk" else "general", set())
+        # A preamble or a title (« Les dispositions qui suivent forment le livre II », « La
+        # protection de l'identité de la victime ») states nothing: the rule the question's words
+        # point at (« mineur: toute personne qui … »).
+        preamble = first.modality == "procedure" and not first.addressee
+        return self.choose(unit, "risk" if kind == "risk" else "general", terms if preamble else set())
 
     def choose(self, unit: Unit, kind: str, terms: set[str]) -> Norm:
         """The rule to state: of the kind the question asks for, else the one sharing most words
@@ -319,9 +323,7 @@ class BriefComposer:
         of question: always citing it lowered precision (see `referenced`)."""
         if unit.kind != "article" or not norm.penalty:
             return []
-        if self._aliases is None:
-            self._aliases = alias_table(self.corpus)
-        return [self.corpus.unit(ref) for ref in cited_in(norm.penalty, unit, self.corpus, self._aliases) if ":art-" in ref]
+        return [self.corpus.unit(ref) for ref in cited_in(norm.penalty, unit, self.corpus, self.aliases) if ":art-" in ref]
 
     def matched_offence(self, norm: Norm, unit: Unit, unit_ids: list[str], scores: dict[str, float]) -> list[Unit]:
         """The offence the situation describes, when the rule's scope lists offences by article
@@ -330,9 +332,7 @@ class BriefComposer:
         the top: the reader sees which offence of the list the facts would be."""
         if not norm.scope or not scores:
             return []
-        if self._aliases is None:
-            self._aliases = alias_table(self.corpus)
-        listed = {ref for fragment in norm.scope for ref in cited_in(fragment.text, unit, self.corpus, self._aliases)}
+        listed = {ref for fragment in norm.scope for ref in cited_in(fragment.text, unit, self.corpus, self.aliases)}
         best = scores.get(unit_ids[0], 0.0)
         found = next((u for u in unit_ids[1:OFFENCE_WINDOW] if u in listed), None)
         if found is None or best <= 0 or scores.get(found, 0.0) < OFFENCE_RATIO * best:
@@ -391,7 +391,7 @@ def same_word(word: str, term: str) -> bool:
         return False
     if word.startswith(term) or term.startswith(word):
         return True
-    return len(os.path.commonprefix((word, term))) >= MIN_SHARED_PREFIX
+    return len(term) >= MIN_SHARED_PREFIX and word[:MIN_SHARED_PREFIX] == term[:MIN_SHARED_PREFIX]
 
 
 def lead_sentence(norm: Norm, label: str, kind: str, points: tuple[Point, ...], article: bool = True,

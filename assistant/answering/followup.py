@@ -70,13 +70,16 @@ SELF_MODAL = (r"(?:est[- ]ce (?:que |qu'))?(?:je |j'|on |nous |tu )(?:ne |n')?(?
               r"suis (?:oblige|tenu|cense)e?|ai l'obligation)"
               r"|(?:puis|peux|dois|devrais|pourrais|ai|aurais|suis)[- ](?:je|j')\b(?: le droit| l'obligation"
               r"| (?:oblige|tenu|cense)e?)?|(?:peut|doit|faut)[- ](?:il|on)(?= )(?<!faut-il)")
+# A person or service named at the message's start: determiner and up to four words (« le juge
+# d'instruction », « la directrice de l'école »).
+NAMED = (r"(?:le|la|les|l'|un|une|mon|ma|mes|son|sa|ses|notre|nos|leur|leurs|ce|cette|ces) ?[\w'-]+"
+         r"(?: (?:de |d'|du |des )?[\w'-]+){0,3}")
 OTHER_MODAL = (r"(?:peut|doit|devrait|pourrait|a)[- ](?:t[- ])?(?:il|elle|on)\b|(?:peuvent|doivent|ont)[- ](?:ils|elles)\b"
                r"|faut[- ]il\b|y a[- ]t[- ]il\b"
                # Spoken French keeps the order: « la police, elle peut exiger le dossier ? », « le
                # juge peut me forcer à témoigner ? » ask their own question.
                r"|(?:il|elle|ils|elles) (?:ne |n')?(?:peut|peuvent|doit|doivent|pourrait|devrait|a le droit|ont le droit)\b"
-               r"|^(?:le|la|les|l'|un|une|mon|ma|mes|son|sa|ses|notre|nos|leur|leurs|ce|cette|ces) ?[\w'-]+"
-               r"(?: (?:de |d'|du |des )?[\w'-]+){0,3} (?:ne |n')?(?:peut|peuvent|doit|doivent|a le droit|ont le droit)\b")
+               rf"|^{NAMED} (?:ne |n')?(?:peut|peuvent|doit|doivent|a le droit|ont le droit)\b")
 QUESTION_WORD = (r"(?:qu'est[- ]ce|est[- ]ce|que|qu'|quels?|quelles?|qui|comment|pourquoi|quand|combien|"
                  r"ou|a qui|dans quels? cas|lesquel(?:le)?s?|lequel|laquelle)\b")
 SELF_RE = re.compile(rf"(?<![\w'-])(?:{SELF_MODAL})")
@@ -90,8 +93,7 @@ ACTION_LEAD_RE = re.compile(r"^(?:\s*(?:de |d'|quand meme |aussi |vraiment |lega
                             r"moi[- ]meme |pas |ne ))*")
 
 # A person named, then taken up by a pronoun that asks something of them (spoken French).
-DISLOCATED_RE = re.compile(r"^(?:le|la|les|l'|un|une|mon|ma|mes|son|sa|ses|notre|nos|leur|leurs|ce|cette|ces) ?[\w'-]+"
-                           r"(?: (?:de |d'|du |des )?[\w'-]+){0,3}, (?:il|elle|ils|elles|lui|eux) \w")
+DISLOCATED_RE = re.compile(rf"^{NAMED}, (?:il|elle|ils|elles|lui|eux) \w")
 IF_RE = re.compile(r"^(?:meme |seulement |sauf |mais )?(?:si |s'(?=ils?\b)|quand |lorsque? |lorsqu'|au cas ou |"
                    r"dans le cas ou |en cas d)")
 SELF_IF_RE = re.compile(r"^(?:meme )?(?:si|quand|lorsque?) (?:je |j')|^(?:meme )?lorsqu'(?:je )")

@@ -1,6 +1,7 @@
 """What kind of answer a question asks for: may I, must I, what do I risk, who decides, what is,
-what does the minister or the circular say (in French or in English). The lead (assistant/answering/brief.py) states the
-rule of the kind asked for first. Read from the question's own words (accents and case folded)."""
+what does the minister or the circular say (in French or in English). The lead
+(assistant/answering/brief.py) states the rule of the kind asked for first. Read from the
+question's own words (accents and case folded)."""
 
 from __future__ import annotations
 
