@@ -135,8 +135,12 @@ class BriefComposer:
         penalties = self.penalty_sources(norm, primary) if kind == "risk" else []
         offences = self.matched_offence(norm, primary, unit_ids, scores or {})
         offence_ids = {u.id for u in offences}
+        unanswered = self.unanswered(terms, primary)
+        optional = {u.id for u in self.referenced(norm, primary) + self.seconds(unit_ids, pull)}
         for other in self.referenced(norm, primary) + penalties + self.seconds(unit_ids, pull) + offences:
             if other.id in {n.unit_id for n in stated} or len(related) >= MAX_RELATED:
+                continue
+            if other.id in optional and self.relevance(other.plain_text, unanswered) < MIN_ALSO_RELEVANCE:
                 continue
             other_norm = self.main_rule(other, kind, terms)
             # Why an offence stands here: the lead's rule lists it.
@@ -145,6 +149,12 @@ class BriefComposer:
             stated.append(other_norm)
         quotes = tuple(q for n in stated for q in self.quotes(n))
         return Brief(lead, points, tuple(related), tuple(n.unit_id for n in stated), quotes, kind)
+
+    def unanswered(self, terms: set[str], unit: Unit) -> set[str]:
+        """The question's words the leading unit does not contain: a further unit is cited for
+        what it adds to the reply, not for the words the first one already answers."""
+        words = set(self.analyzer(unit.plain_text))
+        return {t for t in terms if t not in words and not (len(t) >= MIN_STEM and any(same_word(w, t) for w in words))}
 
     def leading(self, unit_ids: list[str], pull: dict[str, float], question: str, kind: str) -> str:
         """The unit the reply starts from: retrieval's first, unless among the next few one

@@ -202,7 +202,9 @@ def answer_section(reply, mode="generative") -> str:
 
 def test_one_reply_with_a_verified_draft_rendered_everywhere(corpus):
     # Two units cited by the reply, one by the draft: the reply's citations are the draft's.
-    reply = with_draft(make_reply(corpus, QUESTION, "code-penal-1867:art-458bis", "code-penal-1867:art-422bis"))
+    # 422bis is cited beside 458bis for the words it adds (« péril », « secours »).
+    asked = "Un enfant est en péril grave et personne ne lui porte secours : puis-je prévenir le procureur ?"
+    reply = with_draft(make_reply(corpus, asked, "code-penal-1867:art-458bis", "code-penal-1867:art-422bis"))
     extract = reply.draft.extracts[0]
     passages = render.passages_text(reply.answer)
     draft = f"{DRAFT_TITLE}\n\n{DRAFTED}\n\n[1] {extract.label} ({extract.unit_id})"
@@ -219,7 +221,7 @@ def test_one_reply_with_a_verified_draft_rendered_everywhere(corpus):
     assert reply.citations == [extract.unit_id] != reply.answer.citations  # the draft's, not the quotes'
     assert answer_section(reply) == f"{passages}\n\n{draft}\n"
     assert render.reply_json(reply) == {
-        "question": QUESTION, "answer": f"{passages}\n\n{draft}", "abstained": False,
+        "question": asked, "answer": f"{passages}\n\n{draft}", "abstained": False,
         "citations": [extract.unit_id],
         "units": [{"id": h.unit_id, "score": h.score, "text": corpus.unit(h.unit_id).plain_text}
                   for h in reply.retrieval.hits],

@@ -47,10 +47,16 @@ def test_may_question_gets_the_permission_its_cases_and_the_duty_beside_it(compo
     # Whom the permission is for comes first, the thirty article numbers elided.
     assert brief.points[0].text.startswith("et a de ce fait connaissance d'une infraction prévue aux articles […], qui a été commise sur un mineur")
     assert "violence entre partenaires" in brief.points[0].text
-    # 422bis is named by 458bis's exception: « À savoir » states its rule, and it is cited.
-    assert brief.cited == (P + "458bis", P + "422bis")
-    assert [r.unit_id for r in brief.related] == [P + "422bis"]
-    assert brief.related[0].text.startswith("une infraction punie : « Sera puni")
+    # 422bis is named by 458bis's exception. The question's words are all 458bis's: 422bis adds
+    # nothing to the reply, the exception's own words point at it, it is not cited.
+    assert brief.cited == (P + "458bis",)
+    assert "422bis" in brief.points[-1].text
+    # Asked about what 422bis adds (a person in peril, help), « À savoir » states its rule.
+    beside = composer.compose([P + "458bis", P + "422bis"], {P + "458bis": 1.0, P + "422bis": 0.8},
+                              "Un enfant est en péril grave et personne ne lui porte secours : puis-je prévenir le procureur ?")
+    assert beside.cited == (P + "458bis", P + "422bis")
+    assert [r.unit_id for r in beside.related] == [P + "422bis"]
+    assert beside.related[0].text.startswith("une infraction punie : « Sera puni")
 
 
 def test_a_related_article_is_stated_by_its_main_rule_not_the_sentence_nearest_the_question(composer):
@@ -139,7 +145,12 @@ def test_a_second_unit_is_cited_only_when_the_spotted_questions_point_at_it_near
     question = "Puis-je parler d'un dossier en réunion de concertation ?"
     assert composer.compose(ranked, {}, question).cited == (P + "458ter",)
     assert composer.compose(ranked, {P + "458ter": 1.0, P + "458": 0.3}, question).cited == (P + "458ter",)
-    assert composer.compose(ranked, {P + "458ter": 1.0, P + "458": 0.7}, question).cited == (P + "458ter", P + "458")
+    # Pointed at nearly as much, it is still cited only for words of the question the first unit
+    # does not contain (« témoigner en justice »: 458's exception, not 458ter's).
+    assert composer.compose(ranked, {P + "458ter": 1.0, P + "458": 0.7}, question).cited == (P + "458ter",)
+    testify = "Puis-je parler d'un dossier en réunion de concertation et témoigner en justice ?"
+    assert composer.compose(ranked, {P + "458ter": 1.0, P + "458": 0.7}, testify).cited == (P + "458ter", P + "458")
+    assert composer.compose(ranked, {P + "458ter": 1.0, P + "458": 0.3}, testify).cited == (P + "458ter",)
 
 
 QUESTIONS = ("Puis-je en parler ?", "Dois-je le signaler ?", "Qu'est-ce que je risque ?", "Qui décide ?",
@@ -277,10 +288,10 @@ def test_a_ministers_answer_gives_more_of_its_sentences_within_a_budget(composer
 
 
 def test_a_related_article_opening_on_a_preamble_is_stated_by_the_rule_the_question_names(composer):
-    question = "Un mineur en danger, je dois intervenir ?"
+    question = "Un mineur en danger, je dois intervenir ? Il n'a pas encore dix-huit ans."
     brief = composer.compose([P + "422bis", "code-penal-2024:art-2"], {P + "422bis": 1.0, "code-penal-2024:art-2": 0.9}, question)
     line = next(r.text for r in brief.related if r.unit_id == "code-penal-2024:art-2")
     assert line.startswith("une définition : « mineur: toute personne qui n'a pas encore atteint")
     # An article opening on its rule keeps it (422bis: the offence, not its aggravation for minors).
-    other = composer.compose([P + "458bis", P + "422bis"], {P + "458bis": 1.0, P + "422bis": 0.9}, "Un mineur est en danger grave : je peux prévenir ?")
+    other = composer.compose([P + "458bis", P + "422bis"], {P + "458bis": 1.0, P + "422bis": 0.9}, "Un mineur est en péril grave : je peux prévenir ?")
     assert next(r.text for r in other.related if r.unit_id == P + "422bis").startswith("une infraction punie : « Sera puni")
