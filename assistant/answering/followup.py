@@ -51,6 +51,17 @@ MARKERS_RE = re.compile(
     r"(?:et )?(?:la )?meme chose|pareil|idem|plutot)(?=[\s,.;:!?]|$)[\s,.;:!-]*")
 # Markers that point back at the earlier situation: the message is never standalone.
 SAME_RE = re.compile(r"^(?:(?:et )?(?:la )?meme chose|pareil|idem|dans ce cas|dans cette situation|dans ces cas)\b")
+# Words that announce another subject (« ok merci. autre chose : un conseiller veut lire un
+# dossier… »): what follows is its own question, whatever its shape; glued to the earlier one it
+# read « …leur fille de 8 ans, autre chose : un conseiller veut lire un dossier : je peux prévenir
+# le parquet ? ».
+NEW_TOPIC_RE = re.compile(r"^(?:(?:j'ai )?(?:une )?(?:autre|nouvelle|deuxieme|2e) (?:chose|question|situation|sujet|cas)|"
+                          r"(?:rien a voir|changement de sujet|changeons de sujet|autre sujet)(?: avec [\w' ]+?)?)"
+                          r"(?=[\s,.;:!?-]|$)[\s,.;:!?-]*")
+# Who asks or demands, in « et si c'est le juge qui demande ? »: the requester changes. Any
+# other verb (« et si c'est la maman qui frappe ? ») makes a hypothesis about the facts.
+REQUEST_RE = re.compile(r"^qui (?:(?:me|nous|m'|nous) ?)?(?:(?:le|la|les|l'|lui|en) ?)?(?:demande|exige|reclame|veut|voudrait|appelle|telephone|"
+                        r"interroge|convoque|ecrit|requiert)\b")
 ARTICLE_RE = re.compile(r"\bart(?:icle)?s?\.?\s*\d")
 AGE_RE = re.compile(r"\b(?:de |d'|a |âge de )?(\d{1,2}) ?ans\b")
 # A person a situation is about: determiner, noun, and what qualifies it (« une ado de 15 ans »,
@@ -275,6 +286,9 @@ def kind_of(message: str) -> tuple[str, str, bool]:
     fact, self-if, condition, party, ellipsis, new-ask, add-fact."""
     rest, marked, same = strip_markers(message)
     body = rest.rstrip(" ?!.…").strip()
+    topic = NEW_TOPIC_RE.match(key(body))
+    if topic and re.search(r"\w", key(body)[topic.end():]):
+        return "standalone", body[topic.end():], False
     folded = key(body)
     if not re.search(r"\w", folded):
         return "noise", body, same
@@ -354,10 +368,12 @@ def rewrite(frame: Frame, message: str) -> Frame | None:
     lowered = decapitalize(body)
     if kind == "fact":
         who = re.match(r"(?:meme )?si c'est ", key(body))
-        party = party_of(re.sub(r"\s+qui\b.*$", "", body[who.end():])) if who else None
+        clause = re.search(r"\s+(qui\b.*)$", key(body)[who.end():]) if who else None
+        asking = clause is None or REQUEST_RE.match(clause.group(1))
+        party = party_of(re.sub(r"\s+qui\b.*$", "", body[who.end():])) if who and asking else None
         if party is not None and not party[0]:  # « et si c'est le juge d'instruction (qui demande) ? »
             return with_party(frame, party, body, requester=True)
-        changed = with_person(frame, body[who.end():]) if who else None
+        changed = with_person(frame, body[who.end():]) if who and clause is None else None
         if changed is not None:
             return changed
         return with_fact(frame, elide(lowered))

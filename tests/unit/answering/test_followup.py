@@ -66,6 +66,11 @@ def history(*questions: str) -> list[dict]:
     # another requester, or the asker's own role
     (POLICE, "et le juge ?", "Le juge peut-il consulter le dossier social d'un usager du CPAS ?"),
     (POLICE, "et pour un conseiller ?", "Un conseiller peut-il consulter le dossier social d'un usager du CPAS ?"),
+    (DOSSIER, "et si c'est le juge d'instruction qui le demande ?",
+     "Le juge d'instruction me demande le dossier d'un usager : dois-je le donner ?"),
+    # « qui » and another verb: who does what in the facts, a hypothesis (not a new requester)
+    (ADO, "Et si c'est sa mère qui la frappe ?",
+     "Une ado de 15 ans me dit que son beau-père la frappe : je peux prévenir le parquet si c'est sa mère qui la frappe ?"),
     (DOSSIER, "et si c'est le juge d'instruction ?",
      "Le juge d'instruction me demande le dossier d'un usager : dois-je le donner ?"),
     (AS, "Et pour un conseiller ?",
@@ -121,6 +126,19 @@ def test_a_new_standalone_question_is_kept_as_typed(question):
     assert not is_follow_up(question)
     assert standalone_question(question, history(ADO)) == question
     assert standalone_question(question, history(ADO, "et à la police ?")) == question
+
+
+@pytest.mark.parametrize("message, question", [
+    ("ok merci. autre chose : un conseiller veut lire un dossier, je fais quoi ?",
+     "un conseiller veut lire un dossier, je fais quoi ?"),
+    ("Autre question, la police peut venir au CPAS sans mandat ?", "la police peut venir au CPAS sans mandat ?"),
+    ("rien à voir : et si un usager me menace ?", "et si un usager me menace ?"),
+])
+def test_a_message_announcing_another_subject_is_not_glued_to_the_earlier_question(message, question):
+    assert not is_follow_up(message)
+    assert standalone_question(message, history(ADO)) == message
+    # and the next follow-up builds on the new subject, not on the earlier one
+    assert "beau-père" not in standalone_question("et si c'est la nuit ?", history(ADO, message))
 
 
 def test_without_history_nothing_changes():
