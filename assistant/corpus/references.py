@@ -182,6 +182,52 @@ def mentioned_documents(text: str, document: "Document", aliases: list) -> list[
     return [doc_id for doc_id in named_documents(text, aliases) if doc_id != document.id]
 
 
+KIND_WORDS = {"décret": "decret", "loi": "loi", "circulaire": "circulaire", "arrêt": "arret", "code": "code"}
+KIND_REACH = 6  # words between « décret » and what tells which one (« le décret maltraitance de 2004 »)
+AUTHOR_RE = re.compile(r"^question (?:ecrite|parlementaire) (?:de )?([a-z-]+)")
+NOT_DISTINCTIVE = {"janvier", "fevrier", "mars", "avril", "juillet", "juin", "septembre", "octobre", "novembre",
+                   "decembre", "livre", "penal", "communaute", "francaise",
+                   "cpas"}  # « la loi permet au CPAS de… » names no law: every question names the CPAS
+
+
+def designations(corpus: "Corpus") -> list[tuple[str, set[str], str]]:
+    """(kind word, what tells the document apart, document id): how a practitioner names a text
+    without its title: « le décret maltraitance de 2004 », « la loi de 2018 », « le décret
+    flamand », « la question de Bastin ». The year of its date and the words of its short label
+    (« Décret flamand du 29 mars 2024 (Refuges) ») tell it apart; a parliamentary question is
+    named by its author alone."""
+    out = []
+    for document in corpus.documents.values():
+        meta, label = document.meta, fold(document.label)
+        years = set(re.findall(r"\b(?:19|20)\d\d\b", f"{meta.get('date') or ''} {label}"))
+        author = AUTHOR_RE.match(label)
+        if author:
+            out.append(("", {author.group(1)} | years, document.id))
+            continue
+        kind = KIND_WORDS.get(str(meta.get("kind") or ""))
+        if kind is None:
+            continue
+        words = set(re.findall(r"[a-z][a-z-]{3,}", label)) - set(KIND_WORDS.values()) - NOT_DISTINCTIVE
+        out.append((kind, words | years, document.id))
+    return out
+
+
+def loosely_named(text: str, table: list[tuple[str, set[str], str]]) -> list[str]:
+    """Documents a question names by kind and year or subject, or by author (`designations`)."""
+    words = re.findall(r"[\w-]+", fold(text))
+    asked_years = {w for w in words if re.fullmatch(r"(?:19|20)\d\d", w)}
+    found = []
+    for kind, marks, doc_id in table:
+        if not kind:
+            # « la question de Bastin de 2022 »: the author, and the year when one is given
+            hit = any(w in marks for w in words if w not in asked_years) and (not asked_years or asked_years & marks)
+        else:
+            hit = any(w == kind and any(m in marks for m in words[i + 1:i + 1 + KIND_REACH]) for i, w in enumerate(words))
+        if hit and doc_id not in found:
+            found.append(doc_id)
+    return found
+
+
 def named_documents(text: str, aliases: list) -> list[str]:
     """Documents named in the text by one of their aliases, each once (longest name first)."""
     folded, found = fold(text), []

@@ -11,7 +11,7 @@ from assistant.corpus.model import Corpus
 from assistant.index.live import LiveIndex
 from assistant.retrieval.issues import IssueSpotter, cue_texts, load_issues
 from assistant.retrieval.lexicon import expand, spell_out
-from assistant.corpus.references import alias_table, named_documents
+from assistant.corpus.references import alias_table, designations, loosely_named, named_documents
 from assistant.retrieval.scope import ScopeGuard
 from assistant.text import fold as fold_name, text_hash
 
@@ -115,6 +115,7 @@ class Retriever:
         self.issues = load_issues()
         self.spotter = self._spotter() if system == "hybrid" and self.settings.weights.get("issues") else None
         self.aliases = alias_table(corpus)
+        self.designations = designations(corpus)
         self.judge_model = "use" if "use" in self.embeddings else "main"
         self.scope = None if self.settings.scope_margin is None else ScopeGuard(
             self.embeddings[self.judge_model], situations=[vector for _, vector in self._cue_vectors(self.judge_model)])
@@ -145,7 +146,8 @@ class Retriever:
         lists, as_asked, asked = self._search(query)
         if context and self.spotter is not None:
             lists["context"] = self._context(context)
-        ranked = self._fuse(lists, frozenset(named_documents(query, self.aliases)))
+        named = named_documents(query, self.aliases) + loosely_named(query, self.designations)
+        ranked = self._fuse(lists, frozenset(named))
         signal = {name: (hits[0][1] if hits else 0.0) for name, hits in lists.items() if name not in ("issues", "context")}
         signal["as_asked"] = as_asked
         # How strongly the legal questions spotted point at each unit: the reply cites a second
@@ -160,7 +162,11 @@ class Retriever:
             verdict = self.scope.judge(asked)
             signal.update(scope_covered=verdict.covered, scope_outside=verdict.not_covered,
                           scope_topic=verdict.topic if verdict.outside(self.settings.scope_margin) else "")
-        abstained = not query.strip() or bool(signal["missing"]) or signal["authority"] or self._unsupported(signal)
+        # A question that names a text of the corpus, and finds it first, asks what that text says,
+        # whatever else it mentions (« le décret flamand de 2024 … il renvoie au RGPD ? »).
+        signal["named"] = bool(hits) and hits[0].unit_id.split(":")[0] in named
+        abstained = not query.strip() or bool(signal["missing"]) or signal["authority"] or \
+            (self._unsupported(signal) and not signal["named"])
         return Retrieval(question, hits, abstained, signal, (time.perf_counter() - started) * 1000)
 
     def _search(self, query: str) -> tuple[dict[str, list[tuple[int, float]]], float, list | None]:

@@ -318,3 +318,12 @@ def test_spelled_out_acronyms_are_not_taken_for_an_injection(hybrid):
     retrieval = hybrid.retrieve("L'AS du CPAS peut-elle parler au SAJ ?", 10)
     assert retrieval.signal["injection"] is False
     assert retrieval.question == "L'AS du CPAS peut-elle parler au SAJ ?"
+
+
+def test_a_question_naming_a_corpus_text_is_not_refused_for_another_topic_it_mentions(hybrid):
+    # « RGPD » alone points at a topic the corpus does not cover; the Flemish decree is in it.
+    named = hybrid.retrieve("Le décret flamand de 2024 sur les refuges définit la concertation de cas ? il renvoie au RGPD ?", 10)
+    assert named.unit_ids[0].startswith("decret-fl-2024-03-29-refuges:"), named.unit_ids
+    assert named.signal["named"] and not named.abstained
+    unnamed = hybrid.retrieve("Combien de temps garder un dossier social selon le RGPD ?", 10)
+    assert unnamed.abstained and not unnamed.signal["named"]

@@ -79,3 +79,23 @@ def test_every_reference_resolves_to_a_unit_or_document(corpus):
     for unit in corpus.units:
         assert set(unit.references) <= ids, unit.id
         assert unit.id not in unit.references
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("question, named", [
+    ("Le décret maltraitance de 2004 m'oblige à agir ?", ["decret-cf-2004-05-12-maltraitance"]),
+    ("le decret flamand, il définit quoi ?", ["decret-fl-2024-03-29-refuges"]),
+    ("La loi de 2018 dit qui participe ?", ["loi-2018-07-30-csil-r"]),
+    ("Et le décret CSIL-R de la FWB ?", ["decret-cf-2023-06-08-csil-r"]),
+    # the author names a parliamentary question; the year chooses among the author's
+    ("Bastin en parlait dans sa question de 2022", ["qe-bastin-2022-513", "qe-bastin-2022-79"]),
+    ("Qu'a répondu le ministre à Cassart ?", ["qe-cassart-2025"]),
+    # a kind word alone, or with a word every question has, names nothing
+    ("La loi permet au CPAS de parler ?", []),
+    ("Un décret m'oblige à signaler ?", []),
+    ("la loi dit que le code pénal de 2024 s'applique ?", []),
+])
+def test_a_text_named_loosely_by_kind_and_year_subject_or_author(corpus, question, named):
+    from assistant.corpus.references import designations, loosely_named
+
+    assert loosely_named(question, designations(corpus)) == named
