@@ -166,7 +166,7 @@ class BriefComposer:
         elif kind == "risk":
             found = self.punishing(unit_ids, pull)
         elif kind == "authority" and MINISTER_RE.search(fold(question)):
-            found = self.ministers_answer(window)
+            found = self.ministers_answer(unit_ids)
         else:
             found = None
         return found or unit_ids[0]
@@ -185,15 +185,21 @@ class BriefComposer:
                     return unit_id
         return None
 
-    def ministers_answer(self, unit_ids: list[str]) -> str | None:
-        """Asked what the minister said, the minister's answer rather than the member's question
+    def ministers_answer(self, unit_ids: list[str], window: int = LEAD_WINDOW) -> str | None:
+        """Asked what the minister said, the minister's answer: rather than the member's question
         of the same parliamentary question (the question quotes the circular; the answer is the
-        minister's), if it is among the first units."""
-        first = self.corpus.unit(unit_ids[0])
-        if self.corpus.document_of(first).meta.get("kind") != "question parlementaire" or first.title.startswith("Réponse"):
-            return None
-        return next((u for u in unit_ids[1:] if u.split(":")[0] == first.document
-                     and self.corpus.unit(u).title.startswith("Réponse")), None)
+        minister's), and rather than a law or decree ranked first (« la Région wallonne a fait un
+        décret ? le ministre a répondu quoi ? »), when a parliamentary question is among the first
+        units."""
+        asked = next((u for u in unit_ids[:window] if self.parliamentary(u)), None)
+        if asked is None or self.corpus.unit(asked).title.startswith("Réponse"):
+            return None if asked == unit_ids[0] else asked
+        document = asked.split(":")[0]
+        answer = next((u for u in unit_ids if u.split(":")[0] == document and self.corpus.unit(u).title.startswith("Réponse")), None)
+        return answer or (asked if asked != unit_ids[0] else None)
+
+    def parliamentary(self, unit_id: str) -> bool:
+        return self.corpus.document_of(self.corpus.unit(unit_id)).meta.get("kind") == "question parlementaire"
 
     def punishing(self, unit_ids: list[str], pull: dict[str, float]) -> str | None:
         """Asked what one risks, the second unit when the first punishes nothing (art. 458bis

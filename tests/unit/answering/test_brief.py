@@ -101,6 +101,16 @@ def test_asked_what_the_minister_said_his_answer_leads(composer):
     assert brief.lead.startswith("Selon ")
     # Asked about the circular, the member's question (which quotes it) keeps its place.
     assert composer.compose(ranked, {}, "Que dit la circulaire sur le fondement du secret ?").cited[0] == "qe-cassart-2025:question"
+    # A law or decree ranked first: the answer of a parliamentary question among the first units
+    # leads, or the answer of the question found there.
+    decree = "decret-cf-2023-06-08-csil-r:arrete-2024-05-16"
+    asked = "Le ministre a répondu quoi sur un décret CSIL-R ?"
+    assert composer.compose([decree, "qe-bastin-2023-41:reponse", P + "458ter"], {}, asked).cited[0] == "qe-bastin-2023-41:reponse"
+    assert composer.compose([decree, "qe-cassart-2025:question", P + "458", "qe-cassart-2025:reponse"], {}, asked).cited[0] == \
+        "qe-cassart-2025:reponse"
+    # none among the first three, or a question not about the minister: the law stays first
+    assert composer.compose([decree, P + "458", P + "458ter", "qe-bastin-2023-41:reponse"], {}, asked).cited[0] == decree
+    assert composer.compose([decree, "qe-bastin-2023-41:reponse"], {}, "Un décret CSIL-R existe ?").cited[0] == decree
 
 
 def test_must_question_on_a_permission_says_there_is_no_duty_in_this_text(composer):
