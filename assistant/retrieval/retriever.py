@@ -257,10 +257,13 @@ def unit_ranking(index: LiveIndex, chunk_hits: list[tuple[int, float]]) -> list[
 
 
 ASKED_ARTICLE_RE = re.compile(
-    r"\barticles?\s+(?P<number>\d+(?:er)?[a-z]*(?:/\d+)?)(?:\s*,?\s*(?:§|al(?:inéa|\.))\s*\d+(?:er)?)?"
+    r"\b(?:articles?\s+|art\.?\s*)(?P<number>\d+(?:er)?[a-z]*(?:/\d+)?)(?:\s*,?\s*(?:§|al(?:inéa|\.))\s*\d+(?:er)?)?"
     r"\s*,?\s*(?:de la|du|de l'|des)\s+(?P<act>[^?.!;]{3,80})",
     re.IGNORECASE,
 )
+
+
+ABBREVIATED_ACT_RE = re.compile(r"(?:CIC|C\.\s?I\.\s?Cr\.|C\.\s?civ\.|RGPD|CIR|CDLD|CWASS)(?![\w-])", re.IGNORECASE)
 
 
 def missing_article(query: str, corpus: Corpus, aliases: list | None = None) -> str:
@@ -272,6 +275,11 @@ def missing_article(query: str, corpus: Corpus, aliases: list | None = None) -> 
                        if act.startswith(alias) or (len(act) >= 8 and alias.startswith(act))), None)
         if doc_id is None and re.match(r"(code|loi|decret|arrete|ordonnance)\b", act):
             return f"article {number} {match.group('act').strip()}"
+        # Acts practitioners name by their initials (« l'art. 46bis/1 du CIC », « l'article 15
+        # du RGPD »): none of them is in the corpus.
+        initials = ABBREVIATED_ACT_RE.match(match.group("act"))
+        if doc_id is None and initials:
+            return f"article {number} du {initials.group(0).strip()}"
         if doc_id and f"{doc_id}:art-{number}" not in {u.id for u in corpus.documents[doc_id].units}:
             return f"article {number} ({corpus.documents[doc_id].label})"
     return ""

@@ -135,6 +135,15 @@ def test_same_number_in_another_text_is_not_the_article_asked(hybrid):
     assert retrieval.abstained and "instruction criminelle" in retrieval.signal["missing"]
 
 
+def test_an_article_asked_as_art_or_of_an_act_named_by_its_initials(small_corpus):
+    assert missing_article("Une réquisition basée sur l'art. 46bis/1 du CIC : on a combien de jours ?", small_corpus) \
+        == "article 46bis/1 du CIC"
+    assert missing_article("l'article 15 du RGPD me donne accès au dossier ?", small_corpus) == "article 15 du RGPD"
+    assert missing_article("Que dit l'art. 50 de la loi organique ?", small_corpus) == "article 50 (Loi organique des CPAS)"
+    assert missing_article("Que dit l'art. 458ter du Code pénal ?", small_corpus) == ""
+    assert missing_article("Selon l'art. 458ter, du coup je peux en parler ?", small_corpus) == ""
+
+
 def test_article_asked_with_its_paragraph_is_recognised(small_corpus):
     assert missing_article("Que dit l'article 60, § 7, de la loi organique des CPAS ?", small_corpus)
     assert missing_article("Que dit l'article 458, alinéa 2, du Code pénal ?", small_corpus) == ""
