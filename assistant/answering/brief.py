@@ -135,9 +135,10 @@ class BriefComposer:
         penalties = self.penalty_sources(norm, primary) if kind == "risk" else []
         offences = self.matched_offence(norm, primary, unit_ids, scores or {})
         offence_ids = {u.id for u in offences}
-        unanswered = self.unanswered(terms, primary)
-        optional = {u.id for u in self.referenced(norm, primary) + self.seconds(unit_ids, pull)}
-        for other in self.referenced(norm, primary) + penalties + self.seconds(unit_ids, pull) + offences:
+        named, seconds = self.referenced(norm, primary), self.seconds(unit_ids, pull)
+        optional = {u.id for u in named + seconds}
+        unanswered = self.unanswered(terms, primary) if optional else set()
+        for other in named + penalties + seconds + offences:
             if other.id in {n.unit_id for n in stated} or len(related) >= MAX_RELATED:
                 continue
             if other.id in optional and self.relevance(other.plain_text, unanswered) < MIN_ALSO_RELEVANCE:
@@ -185,18 +186,18 @@ class BriefComposer:
                     return unit_id
         return None
 
-    def ministers_answer(self, unit_ids: list[str], window: int = LEAD_WINDOW) -> str | None:
+    def ministers_answer(self, unit_ids: list[str]) -> str | None:
         """Asked what the minister said, the minister's answer: rather than the member's question
         of the same parliamentary question (the question quotes the circular; the answer is the
         minister's), and rather than a law or decree ranked first (« la Région wallonne a fait un
         décret ? le ministre a répondu quoi ? »), when a parliamentary question is among the first
         units."""
-        asked = next((u for u in unit_ids[:window] if self.parliamentary(u)), None)
-        if asked is None or self.corpus.unit(asked).title.startswith("Réponse"):
-            return None if asked == unit_ids[0] else asked
-        document = asked.split(":")[0]
-        answer = next((u for u in unit_ids if u.split(":")[0] == document and self.corpus.unit(u).title.startswith("Réponse")), None)
-        return answer or (asked if asked != unit_ids[0] else None)
+        found = next((u for u in unit_ids[:LEAD_WINDOW] if self.parliamentary(u)), None)
+        if found is not None and not self.corpus.unit(found).title.startswith("Réponse"):
+            document = found.split(":")[0]
+            found = next((u for u in unit_ids if u.split(":")[0] == document
+                          and self.corpus.unit(u).title.startswith("Réponse")), found)
+        return found if found != unit_ids[0] else None
 
     def parliamentary(self, unit_id: str) -> bool:
         return self.corpus.document_of(self.corpus.unit(unit_id)).meta.get("kind") == "question parlementaire"

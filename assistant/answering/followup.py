@@ -60,7 +60,7 @@ NEW_TOPIC_RE = re.compile(r"^(?:(?:j'ai )?(?:une )?(?:autre|nouvelle|deuxieme|2e
                           r"(?=[\s,.;:!?-]|$)[\s,.;:!?-]*")
 # Who asks or demands, in « et si c'est le juge qui demande ? »: the requester changes. Any
 # other verb (« et si c'est la maman qui frappe ? ») makes a hypothesis about the facts.
-REQUEST_RE = re.compile(r"^qui (?:(?:me|nous|m'|nous) ?)?(?:(?:le|la|les|l'|lui|en) ?)?(?:demande|exige|reclame|veut|voudrait|appelle|telephone|"
+REQUEST_RE = re.compile(r"^qui (?:(?:me|nous|m') ?)?(?:(?:le|la|les|l'|lui|en) ?)?(?:demande|exige|reclame|veut|voudrait|appelle|telephone|"
                         r"interroge|convoque|ecrit|requiert)\b")
 ARTICLE_RE = re.compile(r"\bart(?:icle)?s?\.?\s*\d")
 AGE_RE = re.compile(r"\b(?:de |d'|a |âge de )?(\d{1,2}) ?ans\b")
