@@ -61,7 +61,7 @@ def main(path: Path) -> int:
             errors.append(f"{where}: clés {sorted(keys)} (manque {sorted(REQUIRED - keys)}, en trop {sorted(keys - REQUIRED - OPTIONAL)})")
             continue
         items.append((where, it))
-        if not re.fullmatch(r"[a-z]+-\d{3}", str(it["id"])):
+        if not re.fullmatch(r"[a-z][a-z0-9]*-\d{3}", str(it["id"])):
             errors.append(f"{where}: id {it['id']!r} hors format préfixe-NNN")
         if not isinstance(it["question"], str) or not it["question"].strip():
             errors.append(f"{where}: question vide")
