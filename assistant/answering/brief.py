@@ -114,13 +114,14 @@ class BriefComposer:
         return score
 
     def compose(self, unit_ids: list[str], pull: dict[str, float], question: str,
-                scores: dict[str, float] | None = None) -> Brief:
+                scores: dict[str, float] | None = None, named: tuple[str, ...] = ()) -> Brief:
         """`unit_ids`: the ranked units; `pull`: how strongly the spotted legal questions point
         at each unit (Retrieval.signal["issue_units"]; empty: only the first unit is cited);
-        `scores`: retrieval's fused score of each unit (empty: no offence is matched)."""
+        `scores`: retrieval's fused score of each unit (empty: no offence is matched); `named`:
+        the documents the question names (Retrieval.signal["named_documents"])."""
         kind = question_kind(question)
         terms = set(self.analyzer(question))
-        leading = self.leading(unit_ids, pull, question, kind)
+        leading = self.leading(unit_ids, pull, question, kind, named)
         unit_ids = [leading, *(u for u in unit_ids if u != leading)]
         primary = self.corpus.unit(unit_ids[0])
         norm = self.choose(primary, kind, terms)
@@ -157,7 +158,8 @@ class BriefComposer:
         words = set(self.analyzer(unit.plain_text))
         return {t for t in terms if t not in words and not (len(t) >= MIN_STEM and any(same_word(w, t) for w in words))}
 
-    def leading(self, unit_ids: list[str], pull: dict[str, float], question: str, kind: str) -> str:
+    def leading(self, unit_ids: list[str], pull: dict[str, float], question: str, kind: str,
+                named: tuple[str, ...] = ()) -> str:
         """The unit the reply starts from: retrieval's first, unless among the next few one
         answers the kind of question asked where the first does not (a definition, a penalty,
         the minister's own answer)."""
@@ -167,7 +169,7 @@ class BriefComposer:
         elif kind == "risk":
             found = self.punishing(unit_ids, pull)
         elif kind == "authority" and MINISTER_RE.search(fold(question)):
-            found = self.ministers_answer(unit_ids)
+            found = self.ministers_answer(unit_ids, named)
         else:
             found = None
         return found or unit_ids[0]
@@ -186,13 +188,14 @@ class BriefComposer:
                     return unit_id
         return None
 
-    def ministers_answer(self, unit_ids: list[str]) -> str | None:
+    def ministers_answer(self, unit_ids: list[str], named: tuple[str, ...] = ()) -> str | None:
         """Asked what the minister said, the minister's answer: rather than the member's question
         of the same parliamentary question (the question quotes the circular; the answer is the
         minister's), and rather than a law or decree ranked first (« la Région wallonne a fait un
         décret ? le ministre a répondu quoi ? »), when a parliamentary question is among the first
-        units."""
-        found = next((u for u in unit_ids[:LEAD_WINDOW] if self.parliamentary(u)), None)
+        units; the one the question names (« au député Bastin en 2022 ») before another."""
+        asked = [u for u in unit_ids[:LEAD_WINDOW] if self.parliamentary(u)]
+        found = next((u for u in asked if u.split(":")[0] in named), asked[0] if asked else None)
         if found is not None and not self.corpus.unit(found).title.startswith("Réponse"):
             document = found.split(":")[0]
             found = next((u for u in unit_ids if u.split(":")[0] == document

@@ -112,6 +112,7 @@ REFUSE_RE = re.compile(r"^si je (?:refuse|ne veux pas|dis non)\s*$")
 CONDITION_RE = re.compile(r"^(?:meme )?(?:sans |malgre |contre |a (?:son|leur|mon) insu|avec (?:son|leur|l')"
                           r" ?(?:accord|consentement|autorisation)|hors |en dehors )")
 SUBJECT_PRONOUN_RE = re.compile(r"^(?:si |s')?(?:il|elle|ils|elles|ca|cela|c'est|c'etait)\b")
+THIRD_PERSON_RE = re.compile(r"(?<![\w'-])(?:qu')?(?:il|elle|ils|elles|lui|eux)(?![\w'-])")
 CLITIC_RE = re.compile(r"(?:\b(?:je|j'|on|tu|il|elle)|-(?:je|on|il|elle))\s*(?:ne |n')?(?:peux |peut |dois |doit |"
                        r"pourrais |devrais )?(?:lui|leur|le|la|les|l'|en|y)\b(?! (?:police|juge|parquet|procureur))")
 
@@ -307,7 +308,7 @@ def kind_of(message: str) -> tuple[str, str, bool]:
     elif own_ask and len(content) >= 3 and not anaphoric and not IF_RE.match(folded):
         return "standalone", body, same
     elif own_ask and IF_RE.match(folded) and "," in body and len(content) >= 4 \
-            and not SUBJECT_PRONOUN_RE.match(folded[IF_RE.match(folded).end():]):
+            and not SUBJECT_PRONOUN_RE.match(folded[IF_RE.match(folded).end():]) and not dangling(body):
         return "standalone", body, same  # « Et si un usager me confie un vol, dois-je le dénoncer ? »
     elif not own_ask and not marked and not anaphoric and party_of(body) is None and not IF_RE.match(folded) \
             and (len(content) >= 4 or len(content) >= 2 and not (AGE_RE.search(folded) or MAJORITY_RE.search(folded))):
@@ -331,6 +332,13 @@ def kind_of(message: str) -> tuple[str, str, bool]:
     if len(words) <= 6:
         return "ellipsis", body, same
     return ("add-fact" if marked or anaphoric or same else "standalone"), body, same
+
+
+def dangling(body: str) -> bool:
+    """A third person taken up by a pronoun the message never introduces (« si je fais rien et
+    qu'il lui arrive qqch ce soir, je risque quoi ? »): someone of the earlier situation."""
+    folded = key(body)
+    return bool(THIRD_PERSON_RE.search(folded)) and not PERSON_RE.search(folded) and party_of(body) is None
 
 
 def party_of(body: str):

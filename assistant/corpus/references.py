@@ -208,8 +208,16 @@ def designations(corpus: "Corpus") -> list[tuple[str, set[str], str]]:
         if kind is None:
             continue
         words = set(re.findall(r"[a-z][a-z-]{3,}", label)) - set(KIND_WORDS.values()) - NOT_DISTINCTIVE
-        out.append((kind, words | years, document.id))
+        out.append((kind, words | years | regional(meta.get("jurisdiction")), document.id))
     return out
+
+
+def regional(jurisdiction) -> set[str]:
+    """« la circulaire wallonne », « le décret flamand »: a region or community named by its
+    adjective tells a text apart (« fédéral » does not: most of the corpus is federal, and the
+    French Community's adjective is the language's)."""
+    words = set(re.findall(r"[a-z]+", fold(str(jurisdiction or "")))) - {"region", "communaute", "federal", "francaise"}
+    return words | {w[:-1] for w in words if w.endswith("e")}
 
 
 def loosely_named(text: str, table: list[tuple[str, set[str], str]]) -> list[str]:

@@ -162,9 +162,11 @@ class Retriever:
             verdict = self.scope.judge(asked)
             signal.update(scope_covered=verdict.covered, scope_outside=verdict.not_covered,
                           scope_topic=verdict.topic if verdict.outside(self.settings.scope_margin) else "")
-        # A question that names a text of the corpus, and finds it first, asks what that text says,
-        # whatever else it mentions (« le décret flamand de 2024 … il renvoie au RGPD ? »).
-        signal["named"] = bool(hits) and hits[0].unit_id.split(":")[0] in named
+        # A question that names a text of the corpus, and finds it first (or a unit that refers to
+        # it: the parliamentary answer that speaks of « la circulaire wallonne »), asks what that
+        # text says, whatever else it mentions (« le décret flamand de 2024 … il renvoie au RGPD ? »).
+        signal["named"] = bool(hits) and bool(self._speaks_of(hits[0].unit_id) & set(named))
+        signal["named_documents"] = list(dict.fromkeys(named))
         abstained = not query.strip() or bool(signal["missing"]) or signal["authority"] or \
             (self._unsupported(signal) and not signal["named"])
         return Retrieval(question, hits, abstained, signal, (time.perf_counter() - started) * 1000)
@@ -231,6 +233,10 @@ class Retriever:
         order = sorted(scores, key=lambda u: -scores[u])
         return [Hit(u, scores[u], best_chunk[u], "both" if len(seen_in[u]) > 1 else next(iter(seen_in[u])))
                 for u in order]
+
+    def _speaks_of(self, unit_id: str) -> set[str]:
+        """The unit's document and the documents it refers to."""
+        return {u.split(":")[0] for u in [unit_id, *self.corpus.unit(unit_id).references]}
 
     @property
     def unit_chunk(self) -> dict[str, int]:

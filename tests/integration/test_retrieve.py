@@ -334,5 +334,11 @@ def test_a_question_naming_a_corpus_text_is_not_refused_for_another_topic_it_men
     named = hybrid.retrieve("Le décret flamand de 2024 sur les refuges définit la concertation de cas ? il renvoie au RGPD ?", 10)
     assert named.unit_ids[0].startswith("decret-fl-2024-03-29-refuges:"), named.unit_ids
     assert named.signal["named"] and not named.abstained
+    # The text found first speaks of the one named (the minister's answer about the circular).
+    spoken_of = hybrid.retrieve("Le bailleur d'un usager exige de savoir s'il touche le RIS : la circulaire "
+                                "wallonne prévoit quoi ?", 10)
+    assert spoken_of.signal["scope_topic"], "the amounts of the RIS are outside the corpus"
+    assert spoken_of.unit_ids[0].startswith("qe-cassart-2025:"), spoken_of.unit_ids
+    assert spoken_of.signal["named"] and not spoken_of.abstained
     unnamed = hybrid.retrieve("Combien de temps garder un dossier social selon le RGPD ?", 10)
     assert unnamed.abstained and not unnamed.signal["named"]

@@ -108,6 +108,10 @@ def test_asked_what_the_minister_said_his_answer_leads(composer):
     assert composer.compose([decree, "qe-bastin-2023-41:reponse", P + "458ter"], {}, asked).cited[0] == "qe-bastin-2023-41:reponse"
     assert composer.compose([decree, "qe-cassart-2025:question", P + "458", "qe-cassart-2025:reponse"], {}, asked).cited[0] == \
         "qe-cassart-2025:reponse"
+    # the answer to the question the asker names before another one ranked higher
+    ranked = [decree, "qe-bastin-2023-41:reponse", "qe-bastin-2022-513:reponse"]
+    assert composer.compose(ranked, {}, asked, named=("qe-bastin-2022-513",)).cited[0] == "qe-bastin-2022-513:reponse"
+    assert composer.compose(ranked, {}, asked).cited[0] == "qe-bastin-2023-41:reponse"
     # none among the first three, or a question not about the minister: the law stays first
     assert composer.compose([decree, P + "458", P + "458ter", "qe-bastin-2023-41:reponse"], {}, asked).cited[0] == decree
     assert composer.compose([decree, "qe-bastin-2023-41:reponse"], {}, "Un décret CSIL-R existe ?").cited[0] == decree

@@ -34,6 +34,9 @@ def history(*questions: str) -> list[dict]:
     # a person named then taken up by a pronoun: a new point about the same facts
     (ADO, "Et le beau-père, il risque quoi ?",
      "Une ado de 15 ans me dit que son beau-père la frappe : le beau-père, il risque quoi ?"),
+    # « si …, je risque quoi ? » about someone only a pronoun names: the earlier situation's
+    (ADO, "ok mais si je fais rien et qu'il lui arrive qqch ce soir, je risque quoi moi ?",
+     "Une ado de 15 ans me dit que son beau-père la frappe : si je fais rien et qu'il lui arrive qqch ce soir, je risque quoi moi ?"),
     # « les autres », « ce que j'ai dit »: people and words of the earlier situation
     (CONCERTATION, "et les autres, ils peuvent répéter ce que j'ai dit ?",
      "Partager des informations confidentielles lors d'une concertation de cas : les autres, ils peuvent répéter ce que j'ai dit ?"),
