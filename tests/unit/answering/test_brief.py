@@ -132,7 +132,8 @@ def test_risk_question_states_the_penalty(composer):
 def test_what_question_states_the_definition_asked(composer):
     brief = composer.compose(["code-penal-2024:art-2"], {}, "Qu'est-ce qu'un mineur ?")
     assert "une définition : « mineur: toute personne qui n'a pas encore atteint l'âge de dix-huit ans »" in brief.lead
-    assert brief.points == ()
+    # no conditions: the article's other words, if any, come as « also »
+    assert all(p.kind == "also" for p in brief.points)
 
 
 def test_asked_what_a_word_means_the_unit_defining_it_leads(composer):
@@ -309,3 +310,21 @@ def test_a_related_article_opening_on_a_preamble_is_stated_by_the_rule_the_quest
     # An article opening on its rule keeps it (422bis: the offence, not its aggravation for minors).
     other = composer.compose([P + "458bis", P + "422bis"], {P + "458bis": 1.0, P + "422bis": 0.9}, "Un mineur est en péril grave : je peux prévenir ?")
     assert next(r.text for r in other.related if r.unit_id == P + "422bis").startswith("une infraction punie : « Sera puni")
+
+
+def test_a_short_reply_shows_more_of_its_article_within_a_budget(composer, monkeypatch):
+    from assistant.answering.brief import FILL_WORDS
+
+    # 422ter is one long sentence: the lead cuts it, the calamities it lists follow verbatim.
+    brief = composer.compose([P + "422ter"], {}, "Si je refuse d'aider pendant une inondation, je suis puni ?")
+    assert any("naufrage, inondation, incendie" in p.text for p in brief.points), brief.points
+    # The publisher's annotations under an article (« A. L'arrêt de la Cour d'arbitrage … ») are not its text.
+    brief = composer.compose(["loi-1976-07-08-cpas:art-1"], {}, "La loi organique définit la mission du CPAS comment ?")
+    assert any("Toute personne a droit à l'aide sociale" in p.text for p in brief.points)
+    assert not any("Cour d'arbitrage" in p.text for p in brief.points)
+    # A reply already long (458ter, two paragraphs) gets nothing more.
+    asked = "Je peux parler en concertation de cas ?"
+    long = composer.compose([P + "458ter"], {}, asked)
+    assert len(" ".join([long.lead, *(p.text for p in long.points)]).split()) > FILL_WORDS
+    monkeypatch.setattr("assistant.answering.brief.FILL_WORDS", 0)
+    assert composer.compose([P + "458ter"], {}, asked).points == long.points
