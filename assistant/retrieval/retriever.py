@@ -16,6 +16,7 @@ from assistant.retrieval.scope import ScopeGuard
 from assistant.text import fold as fold_name, text_hash
 
 SYSTEMS = ("hybrid", "bm25", "dense")
+PASSAGE_SLOT = 4  # the fifth place (`Retriever._fuse`)
 INJECTION_RE = re.compile(
     r"(ignore|oublie|ne tiens pas compte d)\w*\s+(?:\w+\s+){0,3}(instructions?|consignes?|r[eè]gles?|corpus|sources?)"
     r"|tu es (maintenant|désormais)\b|réponds? de mémoire|sans (citer|restriction)|system prompt|jailbreak",
@@ -210,6 +211,7 @@ class Retriever:
                  else unit_ranking(self.index, chunk_lists[name]) for name in used}
         weights = self.settings.weights
         scores: dict[str, float] = {}
+        passages: dict[str, float] = {}  # the passage lists alone, without the issue lists
         best_chunk: dict[str, int] = {}
         seen_in: dict[str, set] = {}
         for name, ranking in lists.items():
@@ -224,6 +226,7 @@ class Retriever:
                     share = weights.get(name, 1.0) * pulls[unit_id] / top / (self.settings.rrf_k + 1)
                 else:
                     share = weights.get(name, 1.0) / (self.settings.rrf_k + rank)
+                    passages[unit_id] = passages.get(unit_id, 0.0) + share
                 scores[unit_id] = scores.get(unit_id, 0.0) + share
                 best_chunk.setdefault(unit_id, chunk)
                 seen_in.setdefault(unit_id, set()).add(name)
@@ -231,6 +234,15 @@ class Retriever:
             boost = 1 + self.settings.named_boost
             scores = {u: v * boost if u.split(":")[0] in named else v for u, v in scores.items()}
         order = sorted(scores, key=lambda u: -scores[u])
+        # The issue lists outweigh the passage lists (weight 30), and a situation no issue covers
+        # (« entre parents et enfants le vol n'est pas puni ? ») got the issues' units only: the
+        # unit the passage lists agree on most keeps a place among the first five. Tuning sets:
+        # hit@5 situations-5 +1, situations-6 +2, question-parlementaire −1 (a second unit of a
+        # parliamentary question already there), first units unchanged.
+        best_passage = max(passages, key=lambda u: passages[u], default=None) if len(lists) > 1 else None
+        if best_passage is not None and best_passage not in order[:PASSAGE_SLOT + 1]:
+            order.remove(best_passage)
+            order.insert(PASSAGE_SLOT, best_passage)
         return [Hit(u, scores[u], best_chunk[u], "both" if len(seen_in[u]) > 1 else next(iter(seen_in[u])))
                 for u in order]
 
