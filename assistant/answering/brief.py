@@ -248,7 +248,13 @@ class BriefComposer:
         permits), the second does (art. 422bis) and the spotted legal questions point at it
         nearly as much (the rule that cites a second unit, `seconds`)."""
         first = self.corpus.unit(unit_ids[0])
-        if len(unit_ids) < 2 or self.punishes(first) or unit_ids[1] not in {u.id for u in self.seconds(unit_ids, pull)}:
+        if len(unit_ids) < 2 or self.punishes(first):
+            return None
+        # Or the first unit's own rule reserves the second (« sans préjudice des obligations que
+        # lui impose l'article 422bis »): what one risks is there.
+        reserved = {u.id for norm in read_norms(first) for u in self.referenced(norm, first)} \
+            if first.kind == "article" else set()
+        if unit_ids[1] not in {u.id for u in self.seconds(unit_ids, pull)} | reserved:
             return None
         return unit_ids[1] if self.punishes(self.corpus.unit(unit_ids[1])) else None
 

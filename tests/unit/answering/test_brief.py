@@ -89,8 +89,13 @@ def test_asked_what_one_risks_the_unit_that_punishes_leads_when_retrieval_nearly
     question = "Si je ne réagis pas alors qu'un enfant est en danger grave, je risque quoi ?"
     close = {P + "458bis": 1.0, P + "422bis": 0.9}
     assert composer.compose([P + "458bis", P + "422bis"], close, question).cited[0] == P + "422bis"
-    # Not a near tie, or not asked what one risks: retrieval's order stays.
-    assert composer.compose([P + "458bis", P + "422bis"], {P + "458bis": 1.0, P + "422bis": 0.3}, question).cited[0] == P + "458bis"
+    # Not a near tie, but the first unit's rule reserves the second (« sans préjudice des
+    # obligations que lui impose l'article 422bis »): the second leads all the same.
+    far = {P + "458bis": 1.0, P + "422bis": 0.3}
+    assert composer.compose([P + "458bis", P + "422bis"], far, question).cited[0] == P + "422bis"
+    # Neither tie nor reservation (458ter names no article that punishes), or not asked what one
+    # risks: retrieval's order stays.
+    assert composer.compose([P + "458ter", P + "422bis"], {P + "458ter": 1.0, P + "422bis": 0.3}, question).cited[0] == P + "458ter"
     assert composer.compose([P + "458bis", P + "422bis"], close, "Puis-je prévenir le parquet ?").cited[0] == P + "458bis"
 
 
