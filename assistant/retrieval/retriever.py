@@ -38,6 +38,8 @@ RENUMBERING_RE = re.compile(
     re.IGNORECASE,
 )
 
+NUMBERING_RE = re.compile(r"\bnum[eé]ros?\b|\bren?um[eé]rot\w*", re.IGNORECASE)
+
 
 @dataclass
 class Hit:
@@ -307,7 +309,9 @@ def unknown_numbering(query: str, corpus: Corpus, aliases: list) -> str:
     """Which article of a partial document replaces a numbered one: the corpus cannot say (the
     new Code pénal's secrecy articles are not in it), so the question is not answered from
     the old article."""
-    if not (RENUMBERING_RE.search(query) and re.search(r"\b\d{2,3}(?:er|bis|ter|quater)?\b", query)):
+    # « c'est quel numéro d'article maintenant ? » asks the numbering without giving the old one.
+    if not (RENUMBERING_RE.search(query) and re.search(r"\b\d{2,3}(?:er|bis|ter|quater)?\b", query)
+            or NUMBERING_RE.search(query)):
         return ""
     for doc_id in named_documents(query, aliases):
         document = corpus.documents[doc_id]

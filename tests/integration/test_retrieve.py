@@ -222,6 +222,9 @@ def test_asking_the_new_number_of_an_article_abstains_instead_of_quoting_the_old
     assert retrieval.abstained and "correspondance des numéros d'articles" in retrieval.signal["missing"]
     answer = answerer.answer(retrieval)
     assert "n'est pas dans le corpus" in answer.message and "livre II du Code pénal" in answer.message
+    # The number asked without the old one given (« quel numéro maintenant ? »).
+    unnumbered = hybrid.retrieve("Le délit de non-assistance, il porte quel numéro dans le nouveau Code pénal ?", 10)
+    assert unnumbered.abstained and "correspondance des numéros d'articles" in unnumbered.signal["missing"]
     # The new Code named without asking for a correspondence is answered.
     assert not hybrid.retrieve("Que dit le nouveau Code pénal sur les mineurs ?", 10).abstained
 
