@@ -208,6 +208,8 @@ class BriefComposer:
             found = self.punishing(unit_ids, pull)
         elif kind == "authority" and MINISTER_RE.search(fold(question)):
             found = self.ministers_answer(unit_ids, named)
+        elif kind == "authority":
+            found = self.speaking_of(window, named)
         else:
             found = None
         return found or unit_ids[0]
@@ -239,6 +241,13 @@ class BriefComposer:
             found = next((u for u in unit_ids if u.split(":")[0] == document
                           and self.corpus.unit(u).title.startswith("Réponse")), found)
         return found if found != unit_ids[0] else None
+
+    def speaking_of(self, unit_ids: list[str], named: tuple[str, ...]) -> str | None:
+        """Asked what a text the question names says (« la circulaire wallonne, elle dit quoi ? »),
+        the first unit that is that text or reports it (the parliamentary question quoting the
+        circular), rather than the Code pénal article retrieval ranked first."""
+        return next((u for u in unit_ids if {d.split(":")[0] for d in [u, *self.corpus.unit(u).references]} & set(named)),
+                    None)
 
     def parliamentary(self, unit_id: str) -> bool:
         return self.corpus.document_of(self.corpus.unit(unit_id)).meta.get("kind") == "question parlementaire"

@@ -117,6 +117,11 @@ def test_asked_what_the_minister_said_his_answer_leads(composer):
     ranked = [decree, "qe-bastin-2023-41:reponse", "qe-bastin-2022-513:reponse"]
     assert composer.compose(ranked, {}, asked, named=("qe-bastin-2022-513",)).cited[0] == "qe-bastin-2022-513:reponse"
     assert composer.compose(ranked, {}, asked).cited[0] == "qe-bastin-2023-41:reponse"
+    # Asked what a named text says: that text, or the unit reporting it, before the article first.
+    ranked = [P + "458", "qe-cassart-2025:reponse", "circulaire-2022-06-02:extrait"]
+    asked = "La circulaire wallonne sur le secret, elle dit quoi en gros ?"
+    assert composer.compose(ranked, {}, asked, named=("circulaire-2022-06-02",)).cited[0] == "qe-cassart-2025:reponse"
+    assert composer.compose(ranked, {}, asked).cited[0] == P + "458"  # nothing named
     # none among the first three, or a question not about the minister: the law stays first
     assert composer.compose([decree, P + "458", P + "458ter", "qe-bastin-2023-41:reponse"], {}, asked).cited[0] == decree
     assert composer.compose([decree, "qe-bastin-2023-41:reponse"], {}, "Un décret CSIL-R existe ?").cited[0] == decree
