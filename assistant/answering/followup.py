@@ -241,7 +241,10 @@ def ask_start(folded: str) -> tuple[int, bool]:
         candidates.append((boundaries[-1] if boundaries else 0, False))
     candidates += [(m.start(1), False) for m in QUESTION_RE.finditer(folded)]
     if not candidates:
-        return 0, False
+        # No modal, no question word (« … ils couchent ensemble. c'est considéré comme un abus
+        # par la loi ? »): the last sentence asks; the ones before tell the situation.
+        ends = [m.end() for m in re.finditer(r"[.!?]+\s+", folded.rstrip(" ?!.…"))]
+        return (ends[-1] if ends else 0), False
     # A question word opening the clause of a modal (« est-ce que je peux ») belongs to it.
     start, self_ask = max(candidates)
     for other, other_self in candidates:

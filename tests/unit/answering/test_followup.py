@@ -201,6 +201,10 @@ def test_parse_splits_situation_and_legal_point():
     frame = parse(POLICE)
     assert (frame.situation, frame.ask, frame.self_ask) == ("", POLICE[:-2], False)
     assert parse(INFORMAL).ask == "je peux prevenir le parquet"
+    # No modal and no question word: the last sentence asks, the ones before tell the situation.
+    frame = parse("Un voisin frappe son chien tous les soirs. C'est considéré comme de la maltraitance par la loi ?")
+    assert (frame.situation, frame.ask) == ("Un voisin frappe son chien tous les soirs",
+                                            "C'est considéré comme de la maltraitance par la loi")
 
 
 def test_follow_up_detection():
