@@ -45,6 +45,13 @@ MIN_ALSO_RELEVANCE = 3.0  # about one rare word shared with the question (idf of
 # citing the first unit only: precision 0.78, recall 0.57; the first three: 0.40 / 0.82; this
 # rule at 0.6: 0.75 / 0.70 (best F1 of 0.3–0.8; adding a fused-score rule gained 0.006).
 SECOND_RATIO = 0.6
+# Whether such a second unit is cited, or only weighed (« que risque-t-on » near ties, `punishing`).
+# Session 12: on the two newest blind sets (situations-5 and -6, tuning sets by then) the seconds
+# cited added no expected unit and cost precision (0.712 → 0.808 and 0.651 → 0.717 without them,
+# recall unchanged); on the older tuning sets, where the ratio had been chosen, they brought recall
+# (situations 0.684 vs 0.625, question-parlementaire 0.740 vs 0.682) at a lower precision; BSARD
+# lost one (recall 0.941 → 0.882). A reply that cites one unit it is sure of was preferred.
+CITE_SECONDS = False
 SECOND_WINDOW = 3
 # An offence listed in the rule's scope is cited when retrieval ranks it among its first three
 # units with at least this share of the first's fused score (`matched_offence`). Chosen on
@@ -89,9 +96,10 @@ class Brief:
 class BriefComposer:
     """`compose(unit_ids, scores, question)` → Brief, from the ranked units of a retrieval."""
 
-    def __init__(self, corpus: Corpus, second_ratio: float = SECOND_RATIO):
+    def __init__(self, corpus: Corpus, second_ratio: float = SECOND_RATIO, cite_seconds: bool = CITE_SECONDS):
         self.corpus = corpus
         self.second_ratio = second_ratio
+        self.cite_seconds = cite_seconds
         self.analyzer = FrenchAnalyzer()
         self._idf: dict[str, float] | None = None
 
@@ -144,7 +152,8 @@ class BriefComposer:
         penalties = self.penalty_sources(norm, primary) if kind == "risk" else []
         offences = self.matched_offence(norm, primary, unit_ids, scores or {})
         offence_ids = {u.id for u in offences}
-        named, seconds = self.referenced(norm, primary), self.seconds(unit_ids, pull)
+        named = self.referenced(norm, primary)
+        seconds = self.seconds(unit_ids, pull) if self.cite_seconds else []
         optional = {u.id for u in named + seconds}
         unanswered = self.unanswered(terms, primary) if optional else set()
         for other in named + penalties + seconds + offences:

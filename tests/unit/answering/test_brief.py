@@ -28,6 +28,12 @@ def composer(corpus) -> BriefComposer:
     return BriefComposer(corpus)
 
 
+@pytest.fixture(scope="module")
+def citing_seconds(corpus) -> BriefComposer:
+    """The composer that also cites a second unit the spotted legal questions point at."""
+    return BriefComposer(corpus, cite_seconds=True)
+
+
 def squeeze(text: str) -> str:
     return " ".join(text.split())
 
@@ -59,10 +65,10 @@ def test_may_question_gets_the_permission_its_cases_and_the_duty_beside_it(compo
     assert beside.related[0].text.startswith("une infraction punie : « Sera puni")
 
 
-def test_a_related_article_is_stated_by_its_main_rule_not_the_sentence_nearest_the_question(composer):
+def test_a_related_article_is_stated_by_its_main_rule_not_the_sentence_nearest_the_question(citing_seconds):
     # The question's words (« circonstances », « appel », « sérieux ») sit in 422bis's exemption;
     # « À savoir » still states what 422bis punishes.
-    brief = composer.compose([P + "458", P + "422bis"], {P + "458": 1.0, P + "422bis": 0.9},
+    brief = citing_seconds.compose([P + "458", P + "422bis"], {P + "458": 1.0, P + "422bis": 0.9},
                              "Vu les circonstances, cet appel me semble peu sérieux : je peux en parler ?")
     assert [r.unit_id for r in brief.related] == [P + "422bis"]
     assert brief.related[0].text.startswith("une infraction punie : « Sera puni")
@@ -165,15 +171,18 @@ def test_a_unit_without_rules_is_quoted_where_it_meets_the_question(composer):
     assert "discuter des dossiers avec un tiers" in brief.lead
 
 
-def test_a_second_unit_is_cited_only_when_the_spotted_questions_point_at_it_nearly_as_much(composer):
+def test_a_second_unit_is_cited_only_when_the_spotted_questions_point_at_it_nearly_as_much(citing_seconds, corpus):
     ranked = [P + "458ter", P + "458", "loi-1976-07-08-cpas:art-36"]
+    testify = "Puis-je parler d'un dossier en réunion de concertation et témoigner en justice ?"
+    # By default the reply cites the unit it starts from (and those its rule names), not a second.
+    assert BriefComposer(corpus).compose(ranked, {P + "458ter": 1.0, P + "458": 0.7}, testify).cited == (P + "458ter",)
+    composer = citing_seconds
     question = "Puis-je parler d'un dossier en réunion de concertation ?"
     assert composer.compose(ranked, {}, question).cited == (P + "458ter",)
     assert composer.compose(ranked, {P + "458ter": 1.0, P + "458": 0.3}, question).cited == (P + "458ter",)
     # Pointed at nearly as much, it is still cited only for words of the question the first unit
     # does not contain (« témoigner en justice »: 458's exception, not 458ter's).
     assert composer.compose(ranked, {P + "458ter": 1.0, P + "458": 0.7}, question).cited == (P + "458ter",)
-    testify = "Puis-je parler d'un dossier en réunion de concertation et témoigner en justice ?"
     assert composer.compose(ranked, {P + "458ter": 1.0, P + "458": 0.7}, testify).cited == (P + "458ter", P + "458")
     assert composer.compose(ranked, {P + "458ter": 1.0, P + "458": 0.3}, testify).cited == (P + "458ter",)
 
@@ -312,7 +321,8 @@ def test_a_ministers_answer_gives_more_of_its_sentences_within_a_budget(composer
     assert sum(len(t.split()) for t in also) <= 60
 
 
-def test_a_related_article_opening_on_a_preamble_is_stated_by_the_rule_the_question_names(composer):
+def test_a_related_article_opening_on_a_preamble_is_stated_by_the_rule_the_question_names(citing_seconds):
+    composer = citing_seconds
     question = "Un mineur en danger, je dois intervenir ? Il n'a pas encore dix-huit ans."
     brief = composer.compose([P + "422bis", "code-penal-2024:art-2"], {P + "422bis": 1.0, "code-penal-2024:art-2": 0.9}, question)
     line = next(r.text for r in brief.related if r.unit_id == "code-penal-2024:art-2")
