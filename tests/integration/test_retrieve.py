@@ -349,7 +349,7 @@ def test_a_question_naming_a_corpus_text_is_not_refused_for_another_topic_it_men
 
 def test_the_unit_the_passage_lists_agree_on_keeps_a_place_among_the_first_five(hybrid, monkeypatch):
     # No legal question of issues.yaml covers it: the issue lists would fill the first five alone.
-    question = "Un usager a mis le feu à sa poubelle devant l'immeuble, quelle infraction ?"
+    question = "Quelle différence la loi fait-elle entre un crime, un délit et une contravention ?"
     lists, _, _ = hybrid._search(question)
     alone = hybrid._fuse({name: hits for name, hits in lists.items() if name not in ("issues", "context")})[0].unit_id
     assert alone in [hit.unit_id for hit in hybrid._fuse(lists)[:5]]
