@@ -16,7 +16,7 @@ from functools import cached_property
 from assistant.answering.norms import EDITORIAL_NOTE_RE, Norm, read_norms, sentences
 from assistant.answering.questions import PREFERRED, question_kind
 from assistant.corpus.model import Corpus, CorpusError, Unit, unit_label
-from assistant.corpus.references import ARTICLES_RE, NUMBER_RE, alias_table, cited_in
+from assistant.corpus.references import ARTICLES_RE, NUMBER_RE, alias_table, cited_in, spoken_of
 from assistant.text import FrenchAnalyzer, fold, split_sentences
 from assistant.types import Point, Quote, Related
 
@@ -152,11 +152,11 @@ class BriefComposer:
         penalties = self.penalty_sources(norm, primary) if kind == "risk" else []
         offences = self.matched_offence(norm, primary, unit_ids, scores or {})
         offence_ids = {u.id for u in offences}
-        named = self.referenced(norm, primary)
+        reserved = self.referenced(norm, primary)
         seconds = self.seconds(unit_ids, pull) if self.cite_seconds else []
-        optional = {u.id for u in named + seconds}
+        optional = {u.id for u in reserved + seconds}
         unanswered = self.unanswered(terms, primary) if optional else set()
-        for other in named + penalties + seconds + offences:
+        for other in reserved + penalties + seconds + offences:
             if other.id in {n.unit_id for n in stated} or len(related) >= MAX_RELATED:
                 continue
             if other.id in optional and self.relevance(other.plain_text, unanswered) < MIN_ALSO_RELEVANCE:
@@ -255,8 +255,7 @@ class BriefComposer:
         """Asked what a text the question names says (« la circulaire wallonne, elle dit quoi ? »),
         the first unit that is that text or reports it (the parliamentary question quoting the
         circular), rather than the Code pénal article retrieval ranked first."""
-        return next((u for u in unit_ids if {d.split(":")[0] for d in [u, *self.corpus.unit(u).references]} & set(named)),
-                    None)
+        return next((u for u in unit_ids if spoken_of(self.corpus, u) & set(named)), None)
 
     def parliamentary(self, unit_id: str) -> bool:
         return self.corpus.document_of(self.corpus.unit(unit_id)).meta.get("kind") == "question parlementaire"

@@ -217,7 +217,13 @@ def regional(jurisdiction) -> set[str]:
     adjective tells a text apart (« fédéral » does not: most of the corpus is federal, and the
     French Community's adjective is the language's)."""
     words = set(re.findall(r"[a-z]+", fold(str(jurisdiction or "")))) - {"region", "communaute", "federal", "francaise"}
-    return words | {w[:-1] for w in words if w.endswith("e")}
+    return words | {re.sub(r"n?e$", "", w) if w.endswith("nne") else w[:-1] for w in words if w.endswith("e")}
+
+
+def spoken_of(corpus: "Corpus", unit_id: str) -> set[str]:
+    """The documents a unit is part of or refers to: the parliamentary answer that speaks of the
+    circular « speaks of » it, for a question that names the circular."""
+    return {u.split(":")[0] for u in [unit_id, *corpus.unit(unit_id).references]}
 
 
 def loosely_named(text: str, table: list[tuple[str, set[str], str]]) -> list[str]:

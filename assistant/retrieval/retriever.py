@@ -11,7 +11,7 @@ from assistant.corpus.model import Corpus
 from assistant.index.live import LiveIndex
 from assistant.retrieval.issues import IssueSpotter, cue_texts, load_issues
 from assistant.retrieval.lexicon import expand, spell_out
-from assistant.corpus.references import alias_table, designations, loosely_named, named_documents
+from assistant.corpus.references import alias_table, designations, loosely_named, named_documents, spoken_of
 from assistant.retrieval.scope import ScopeGuard
 from assistant.text import fold as fold_name, text_hash
 
@@ -168,7 +168,7 @@ class Retriever:
         # A question that names a text of the corpus, and finds it first (or a unit that refers to
         # it: the parliamentary answer that speaks of « la circulaire wallonne »), asks what that
         # text says, whatever else it mentions (« le décret flamand de 2024 … il renvoie au RGPD ? »).
-        signal["named"] = bool(hits) and bool(self._speaks_of(hits[0].unit_id) & set(named))
+        signal["named"] = bool(hits) and bool(spoken_of(self.corpus, hits[0].unit_id) & set(named))
         signal["named_documents"] = list(dict.fromkeys(named))
         abstained = not query.strip() or bool(signal["missing"]) or signal["authority"] or \
             (self._unsupported(signal) and not signal["named"])
@@ -247,10 +247,6 @@ class Retriever:
             order.insert(PASSAGE_SLOT, best_passage)
         return [Hit(u, scores[u], best_chunk[u], "both" if len(seen_in[u]) > 1 else next(iter(seen_in[u])))
                 for u in order]
-
-    def _speaks_of(self, unit_id: str) -> set[str]:
-        """The unit's document and the documents it refers to."""
-        return {u.split(":")[0] for u in [unit_id, *self.corpus.unit(unit_id).references]}
 
     @property
     def unit_chunk(self) -> dict[str, int]:

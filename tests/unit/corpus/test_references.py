@@ -102,3 +102,12 @@ def test_a_text_named_loosely_by_kind_and_year_subject_or_author(corpus, questio
     from assistant.corpus.references import designations, loosely_named
 
     assert loosely_named(question, designations(corpus)) == named
+
+
+@pytest.mark.unit
+def test_a_region_names_a_text_by_its_adjective_in_either_gender():
+    from assistant.corpus.references import regional
+
+    assert regional("Région wallonne") == {"wallonne", "wallon"}
+    assert regional("Communauté flamande") == {"flamande", "flamand"}
+    assert regional("Communauté française") == set() and regional("fédéral") == set()
