@@ -355,3 +355,28 @@ def test_the_unit_the_passage_lists_agree_on_keeps_a_place_among_the_first_five(
     assert alone in [hit.unit_id for hit in hybrid._fuse(lists)[:5]]
     monkeypatch.setattr("assistant.retrieval.retriever.PASSAGE_SLOT", 99)
     assert alone not in [hit.unit_id for hit in hybrid._fuse(lists)[:5]], "the issue lists no longer fill the top"
+
+
+def test_a_question_whether_a_conduct_is_an_offence_is_ranked_by_the_passage_lists(hybrid):
+    # The issue lists point at the secrecy article, the passage lists at the offence: the issues
+    # decide a secrecy question, the passages a question on whether a conduct is punished.
+    secrecy, offence = "code-penal-1867:art-458", "code-penal-1867:art-137"
+    chunk = hybrid.unit_chunk
+    lists = {"main": [(chunk[offence], 0.9), (chunk[secrecy], 0.8)], "bm25": [(chunk[offence], 9.0)],
+             "issues": [(secrecy, 1.0)]}
+    assert hybrid._fuse(lists)[0].unit_id == secrecy
+    assert hybrid._fuse(lists, offence=True)[0].unit_id == offence
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("Le voisin tague la façade du CPAS toutes les semaines, c'est punissable ?", True),
+    ("Un propriétaire coupe l'eau à son locataire pour le faire partir : c'est une infraction ?", True),
+    ("Mon collègue a été giflé par un demandeur, je porte plainte comment ?", True),
+    ("Si je raconte le dossier à mon conjoint, c'est pénal ?", False),  # telling: a secrecy question
+    ("Je peux prévenir le parquet sans l'accord de la famille ?", False),
+    ("Qui participe à une concertation de cas ?", False),
+])
+def test_asks_offence(question, expected):
+    from assistant.retrieval.retriever import asks_offence
+
+    assert asks_offence(question) is expected
