@@ -75,6 +75,11 @@ GLOSS = {
     "procedure": "ce que prévoit le texte",
 }
 MINISTER_RE = re.compile(r"\b(?:ministre|repondu|reponse)\b")  # « qu'a dit le ministre ? »
+# « le député … fin 2022 », « le ministre avait répondu quoi en 2022 ? »: a parliamentary question
+# designated by its year.
+PARLIAMENT_RE = re.compile(r"\b(?:ministre|deputee?s?|parlementaires?|question ecrite|interpell\w*|repondu)\b")
+YEAR_RE = re.compile(r"\b(?:19|20)\d\d\b")
+DATED_WINDOW = 5
 # What a reader must know of a document that is not law when the lead quotes it.
 NOT_LAW = {"question parlementaire": "question parlementaire, pas un texte de loi"}
 UNSETTLED = {"may": "si c'est permis", "must": "si c'est obligatoire", "risk": "ce que l'on risque"}
@@ -211,6 +216,13 @@ class BriefComposer:
         answers the kind of question asked where the first does not (a definition, a penalty,
         the minister's own answer)."""
         window = unit_ids[:LEAD_WINDOW]
+        dated = self.dated(unit_ids[:DATED_WINDOW], question, named)
+        if dated and dated[0] != unit_ids[0]:
+            # « Un député avait fait remarquer fin 2022 … » names the parliamentary question of
+            # that year: it leads (its answer when the minister's answer is asked).
+            ordered = [dated[0], *(u for u in unit_ids if u != dated[0])]
+            minister = MINISTER_RE.search(fold(question)) and self.ministers_answer(ordered, named)
+            return minister or dated[0]
         if kind == "what":
             found = self.defining(window, question)
         elif kind == "risk":
@@ -222,6 +234,18 @@ class BriefComposer:
         else:
             found = None
         return found or unit_ids[0]
+
+    def dated(self, unit_ids: list[str], question: str, named: tuple[str, ...] = ()) -> list[str]:
+        """The parliamentary units among `unit_ids` whose document is dated a year the question
+        names, when it speaks of a parliamentary question (PARLIAMENT_RE). Not a year that dates
+        another text the question names (« la circulaire de 2022 … et le ministre ? »)."""
+        folded = fold(question)
+        years = set(YEAR_RE.findall(folded)) if PARLIAMENT_RE.search(folded) else set()
+        year = lambda document: str(document.meta.get("date") or "")[:4]
+        years -= {year(self.corpus.documents[d]) for d in named
+                  if d in self.corpus.documents and self.corpus.documents[d].meta.get("kind") != "question parlementaire"}
+        return [u for u in unit_ids if years and self.parliamentary(u)
+                and year(self.corpus.document_of(self.corpus.unit(u))) in years]
 
     def defining(self, unit_ids: list[str], question: str) -> str | None:
         """Asked what a word means, the unit among the first ones that defines a term the question

@@ -312,6 +312,22 @@ def test_the_sentence_going_on_from_the_rule_stated_is_listed_whatever_the_words
     assert "soit en vue de protéger l'intégrité physique et psychique" in line
 
 
+def test_a_parliamentary_question_designated_by_its_year_leads(composer):
+    decree = "decret-cf-2023-06-08-csil-r:arrete-2024-05-16"
+    ranked = [decree, "qe-bastin-2023-41:reponse", P + "458ter", "qe-cassart-2025:question", "qe-bastin-2022-79:question"]
+    asked = "Une députée avait interpellé le gouvernement en 2022 sur les cellules de sécurité, elle disait quoi ?"
+    assert composer.compose(ranked, {}, asked).cited[0] == "qe-bastin-2022-79:question"
+    # the minister's answer of that year's question, when his answer is asked
+    ranked = [decree, "qe-bastin-2023-41:reponse", P + "458ter", "qe-bastin-2022-513:question", "qe-bastin-2022-513:reponse"]
+    assert composer.compose(ranked, {}, "Qu'avait répondu le ministre en 2022 ?").cited[0] == "qe-bastin-2022-513:reponse"
+    # A year dating another text the question names, or no parliamentary question spoken of:
+    # retrieval's order stays.
+    ranked = ["qe-cassart-2025:reponse", P + "458", "qe-bastin-2022-79:question"]
+    asked = "La circulaire de 2022 sera revue, a dit le ministre ?"
+    assert composer.compose(ranked, {}, asked, named=("circulaire-2022-06-02",)).cited[0] == "qe-cassart-2025:reponse"
+    assert composer.compose([decree, "qe-bastin-2022-79:question"], {}, "Le décret existe depuis 2022 ?").cited[0] == decree
+
+
 def test_a_ministers_answer_gives_more_of_its_sentences_within_a_budget(composer):
     question = "La circulaire donne-t-elle une liste exhaustive des exceptions, et le ministre va-t-il solliciter une révision ?"
     brief = composer.compose(["qe-cassart-2025:reponse"], {}, question)
