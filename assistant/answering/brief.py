@@ -17,6 +17,7 @@ from assistant.answering.norms import EDITORIAL_NOTE_RE, Norm, read_norms, sente
 from assistant.answering.questions import PREFERRED, question_kind
 from assistant.corpus.model import Corpus, CorpusError, Unit, unit_label
 from assistant.corpus.references import ARTICLES_RE, NUMBER_RE, alias_table, cited_in, spoken_of
+from assistant.retrieval.retriever import asks_offence
 from assistant.text import FrenchAnalyzer, fold, split_sentences
 from assistant.types import Point, Quote, Related
 
@@ -59,6 +60,7 @@ SECOND_WINDOW = 3
 # alone cited 4 right, 1 wrong and 2 not expected offences; with 0.25, 4 right and 1 wrong.
 OFFENCE_WINDOW = 3
 OFFENCE_RATIO = 0.25
+OFFENCE_KINDS = ("may", "what", "who", "general")  # read as « what do I risk » when asks_offence
 LEAD_WINDOW = 3  # a unit ranked this high may lead when it answers the kind asked (`leading`)
 DEFINED_TERM_WORDS = 4
 MIN_TERM_CHARS = 4  # « viol »
@@ -141,6 +143,11 @@ class BriefComposer:
         `scores`: retrieval's fused score of each unit (empty: no offence is matched); `named`:
         the documents the question names (Retrieval.signal["named_documents"])."""
         kind = question_kind(question)
+        if kind in OFFENCE_KINDS and asks_offence(question):
+            # « C'est du harcèlement au sens pénal ? », « je peux porter plainte pour … ? »: the
+            # article's penalty says whether and how the conduct is punished; its other sentences
+            # (« le juge doit prendre en considération … ») answer nothing asked.
+            kind = "risk"
         terms = set(self.analyzer(question))
         leading = self.leading(unit_ids, pull, question, kind, named)
         unit_ids = [leading, *(u for u in unit_ids if u != leading)]

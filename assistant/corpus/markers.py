@@ -17,6 +17,9 @@ INLINE_MARKER_RE = re.compile(
     r"<(?=[^<>]*(?:\bart\.|\bvigueur|\d{2}-\d{2}-\d{4}))(?:[^<>]{3,400}>|[^<>\n]{3,400}\)$)", re.M
 )
 BRACKET_RE = re.compile(r"\[\d+\s|\]\d+")
+# « Art. 442bis.(inséré par <L 1998-10-30/34, …>) Quiconque … »: once its marker is gone, the
+# parenthesis says nothing, and the reply quoted « inséré par) Quiconque aura harcelé … ».
+EMPTIED_NOTE_RE = re.compile(r"\(\s*(?:inséré|remplacé|modifié|rétabli)(?:\s+par)?\s*\)\s*", re.I)
 FOOTNOTE_RE = re.compile(r"^\((\d+)\)\s*(<[^<>]+>)", re.M)
 ACT_RE = re.compile(
     r"(?P<action>Inséré|inséré|Abrogé|abrogé|Rétabli|rétabli|Remplacé|remplacé|Modifié|modifié)?"
@@ -39,6 +42,7 @@ def plain_text(text: str) -> str:
     body = text.split(FOOTNOTE_RULE)[0]
     body = INLINE_MARKER_RE.sub("", body)
     body = BRACKET_RE.sub("", body)
+    body = EMPTIED_NOTE_RE.sub(" ", body)
     body = re.sub(r"[ \t]+", " ", body)
     body = re.sub(r" +([.,;:)\]])", r"\1", body)
     body = re.sub(r"\( +", "(", body)

@@ -46,7 +46,8 @@ NUMBERING_RE = re.compile(r"\bnum[eé]ros?\b|\bren?um[eé]rot\w*", re.IGNORECASE
 # a secrecy one by default, and it outweighed the passage lists that found the offence. Matched on
 # folded text (fold), and only when the question does not also ask about telling someone.
 OFFENCE_RE = re.compile(
-    r"\b(?:penal\w*|infractions?|delits?|punissables?|puni(?:e|s|es)?|plaintes?|illegal\w*|legal(?:e|es|ement)?|"
+    r"\b(?:(?<!code )(?<!droit )(?<!procedure )penal\w*|infractions?|delits?|punissables?|puni(?:e|s|es)?|"
+    r"plaintes? (?:pour|contre)|illegal\w*|legal(?:e|es|ement)?|"
     r"(?:la|les|sa) peines?|aggrav\w*)\b|\bau sens\b")
 DISCLOSURE_RE = re.compile(
     r"\b(?:secrets?|signal\w*|dire|parler|racont\w*|revel\w*|divulg\w*|inform\w*|preven\w*|previen\w*|"

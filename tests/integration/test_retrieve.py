@@ -371,10 +371,12 @@ def test_a_question_whether_a_conduct_is_an_offence_is_ranked_by_the_passage_lis
 @pytest.mark.parametrize("question, expected", [
     ("Le voisin tague la façade du CPAS toutes les semaines, c'est punissable ?", True),
     ("Un propriétaire coupe l'eau à son locataire pour le faire partir : c'est une infraction ?", True),
-    ("Mon collègue a été giflé par un demandeur, je porte plainte comment ?", True),
+    ("Mon collègue a été giflé par un demandeur, on peut porter plainte contre lui ?", True),
     ("Si je raconte le dossier à mon conjoint, c'est pénal ?", False),  # telling: a secrecy question
     ("Je peux prévenir le parquet sans l'accord de la famille ?", False),
     ("Qui participe à une concertation de cas ?", False),
+    ("Dans le nouveau Code pénal, comment est définie la personne vulnérable ?", False),  # names the Code
+    ("Ma voisine a une fille qui refuse de porter plainte : je peux l'accompagner ?", False),
 ])
 def test_asks_offence(question, expected):
     from assistant.retrieval.retriever import asks_offence

@@ -364,3 +364,10 @@ def test_a_short_reply_shows_more_of_its_article_within_a_budget(composer, monke
     assert len(" ".join([long.lead, *(p.text for p in long.points)]).split()) > FILL_WORDS
     monkeypatch.setattr("assistant.answering.brief.FILL_WORDS", 0)
     assert composer.compose([P + "458ter"], {}, asked).points == long.points
+
+
+def test_asked_whether_a_conduct_is_an_offence_the_penalty_leads(composer):
+    asked = "Un voisin me suit partout et m'appelle la nuit, c'est du harcèlement au sens pénal ?"
+    brief = composer.compose([P + "442bis"], {}, asked)
+    assert "sera puni d'une peine d'emprisonnement de quinze jours à deux ans" in brief.lead, brief.lead
+    assert "inséré par" not in brief.lead  # the emptied parenthesis of Justel's marker

@@ -88,6 +88,13 @@ def test_plain_text_drops_markers_and_footnotes():
 
 
 @pytest.mark.unit
+def test_plain_text_drops_the_parenthesis_a_marker_leaves_empty():
+    text = "Art. 442bis.(inséré par <L 1998-10-30/34, art. 2, En vigueur : 27-12-1998>) Quiconque aura harcelé"
+    assert plain_text(text) == "Art. 442bis. Quiconque aura harcelé"
+    assert plain_text("Art. 13. (Abrogé)") == "Art. 13. (Abrogé)"  # says something: kept
+
+
+@pytest.mark.unit
 def test_history_reads_footnotes_and_inline_markers():
     text = ("Art. 458ter. [1 § 1er. Il n'y a pas d'infraction.]1 <L 1996-06-30/34, art. 10, 017; "
             "En vigueur : 26-07-1996>\n----------\n(1)<Inséré par L 2017-07-06/24, art. 313, 124; En vigueur : 03-08-2017>")
