@@ -82,6 +82,7 @@ MINISTER_RE = re.compile(r"\b(?:ministre|repondu|reponse)\b")  # « qu'a dit le 
 PARLIAMENT_RE = re.compile(r"\b(?:ministre|deputee?s?|parlementaires?|question ecrite|interpell\w*|repondu)\b")
 YEAR_RE = re.compile(r"\b(?:19|20)\d\d\b")
 DATED_WINDOW = 5
+MINISTER_WINDOW = 5  # asked what the minister said: a parliamentary question among the first five
 # What a reader must know of a document that is not law when the lead quotes it.
 NOT_LAW = {"question parlementaire": "question parlementaire, pas un texte de loi"}
 UNSETTLED = {"may": "si c'est permis", "must": "si c'est obligatoire", "risk": "ce que l'on risque"}
@@ -274,7 +275,7 @@ class BriefComposer:
         minister's), and rather than a law or decree ranked first (« la Région wallonne a fait un
         décret ? le ministre a répondu quoi ? »), when a parliamentary question is among the first
         units; the one the question names (« au député Bastin en 2022 ») before another."""
-        asked = [u for u in unit_ids[:LEAD_WINDOW] if self.parliamentary(u)]
+        asked = [u for u in unit_ids[:MINISTER_WINDOW] if self.parliamentary(u)]
         found = next((u for u in asked if u.split(":")[0] in named), asked[0] if asked else None)
         if found is not None and not self.corpus.unit(found).title.startswith("Réponse"):
             document = found.split(":")[0]

@@ -287,7 +287,7 @@ def strip_markers(message: str) -> tuple[str, bool, bool]:
 
 def kind_of(message: str) -> tuple[str, str, bool]:
     """(kind, the message without its leading markers, same) — kind is one of standalone, noise,
-    fact, self-if, condition, party, ellipsis, new-ask, add-fact."""
+    fact, self-if, condition, party, ellipsis, new-ask, own-point, add-fact."""
     rest, marked, same = strip_markers(message)
     body = rest.rstrip(" ?!.…").strip()
     topic = NEW_TOPIC_RE.match(key(body))
@@ -334,6 +334,12 @@ def kind_of(message: str) -> tuple[str, str, bool]:
         return "add-fact", body, same
     if len(words) <= 6:
         return "ellipsis", body, same
+    if (marked or anaphoric) and not same and rest.rstrip(" !.…").endswith("?"):
+        # A question of its own in spoken order, without modal or question word (« ok et cette
+        # circulaire, le ministre compte la revoir ? », « et la Wallonie elle l'a fait ce
+        # décret ? »): it asks its point about the earlier one; read as an added fact, it kept
+        # the earlier legal point as the question and lost its own.
+        return "own-point", body, same
     return ("add-fact" if marked or anaphoric or same else "standalone"), body, same
 
 
@@ -412,6 +418,12 @@ def rewrite(frame: Frame, message: str) -> Frame | None:
         return with_party(frame, party_of(body), body)
     if kind == "ellipsis":
         return replace(frame, ask=f"{frame.core}, {lowered}", condition="")
+    if kind == "own-point":  # the earlier question whole, then the new point, which is asked
+        situation, core = frame.situation.rstrip(" ?.,"), frame.core.rstrip(" ?.")
+        # « Un agent de CPAS » + « peut-il participer … »: the inverted verb follows its subject.
+        glue = " " if re.match(r"(?:peut|peuvent|doit|doivent|a|ont)-", key(core)) else ", "
+        context = f"{situation}{glue}{decapitalize(core)}" if situation else core
+        return Frame(capitalize(context), lowered, "", bool(SELF_RE.search(key(lowered))))
     # new-ask: the earlier situation (or, without one, what was asked) gives its pronouns a meaning
     context = frame.situation or capitalize(action(frame) or frame.core)
     return Frame(context, lowered, "", bool(SELF_RE.search(key(lowered))))

@@ -40,6 +40,14 @@ def history(*questions: str) -> list[dict]:
     # « les autres », « ce que j'ai dit »: people and words of the earlier situation
     (CONCERTATION, "et les autres, ils peuvent répéter ce que j'ai dit ?",
      "Partager des informations confidentielles lors d'une concertation de cas : les autres, ils peuvent répéter ce que j'ai dit ?"),
+    # a question of its own in spoken order (no modal, no question word): the earlier question
+    # whole, then this one, which is what is asked
+    (POLICE, "ok et le juge d'instruction lui il a plus de droits que la police pour ça ?",
+     "La police peut-elle consulter le dossier social d'un usager du CPAS : le juge d'instruction lui il a plus de "
+     "droits que la police pour ça ?"),
+    (ADO, "et la directrice de l'école est déjà au courant depuis des mois ?",
+     "Une ado de 15 ans me dit que son beau-père la frappe, je peux prévenir le parquet : la directrice de l'école "
+     "est déjà au courant depuis des mois ?"),
     # a changed fact: the age the situation gives is replaced; another fact is the hypothesis
     (ADO, "et si elle a 17 ans ?",
      "Une ado de 17 ans me dit que son beau-père la frappe : je peux prévenir le parquet ?"),
