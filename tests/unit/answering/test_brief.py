@@ -120,7 +120,8 @@ def test_asked_what_the_minister_said_his_answer_leads(composer):
     assert composer.compose([decree, "qe-cassart-2025:question", P + "458", "qe-cassart-2025:reponse"], {}, asked).cited[0] == \
         "qe-cassart-2025:reponse"
     # a parliamentary question fourth or fifth: asked what the minister said, its answer leads
-    ranked = ["circulaire-2022-06-02:extrait", "loi-1976-07-08-cpas:art-36", P + "458", "qe-cassart-2025:question"]
+    ranked = ["circulaire-2022-06-02:extrait", "loi-1976-07-08-cpas:art-36", P + "458", "qe-cassart-2025:question",
+              P + "458ter", "qe-cassart-2025:reponse"]
     assert composer.compose(ranked, {}, "et le ministre compte revoir cette circulaire ?").cited[0] == "qe-cassart-2025:reponse"
     # the answer to the question the asker names before another one ranked higher
     ranked = [decree, "qe-bastin-2023-41:reponse", "qe-bastin-2022-513:reponse"]
