@@ -15,26 +15,28 @@ ACRONYMS_FILE = Path(__file__).with_name("acronyms.yaml")
 
 
 @lru_cache(maxsize=4)
-def load_lexicon(path: Path = LEXICON_FILE) -> tuple[tuple[re.Pattern, str], ...]:
-    """(pattern, legal words) pairs; * matches any ending, # any number."""
+def load_lexicon(path: Path = LEXICON_FILE) -> tuple[tuple[re.Pattern, str, bool], ...]:
+    """(pattern, legal words, setting) triples; * matches any ending, # any number."""
     entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     compiled = []
     for entry in entries:
         words = [re.escape(fold(str(w))).replace(r"\*", r"\w*").replace(r"\#", r"\d+").replace(r"\ ", r"\s+")
                  for w in entry["words"]]
-        compiled.append((re.compile(rf"\b(?:{'|'.join(words)})\b"), str(entry["legal"])))
+        compiled.append((re.compile(rf"\b(?:{'|'.join(words)})\b"), str(entry["legal"]), bool(entry.get("setting"))))
     return tuple(compiled)
 
 
-def legal_terms(question: str) -> list[str]:
-    """The legal phrasings of the everyday words in the question, each once, in order."""
+def legal_terms(question: str, setting: bool = True) -> list[str]:
+    """The legal phrasings of the everyday words in the question, each once, in order; without
+    the entries that only name the CPAS setting when `setting` is False."""
     folded = fold(question)
-    return [legal for pattern, legal in load_lexicon() if pattern.search(folded)]
+    return [legal for pattern, legal, of_setting in load_lexicon()
+            if (setting or not of_setting) and pattern.search(folded)]
 
 
-def expand(question: str) -> str:
+def expand(question: str, setting: bool = True) -> str:
     """The question followed by the legal words it evokes (unchanged when none)."""
-    terms = legal_terms(question)
+    terms = legal_terms(question, setting)
     return f"{question} ({'; '.join(terms)})" if terms else question
 
 

@@ -162,11 +162,12 @@ class Retriever:
         started = time.perf_counter()
         stripped = strip_injection(question)
         query = spell_out(stripped)
-        lists, as_asked, asked = self._search(query)
+        offence = asks_offence(query)
+        lists, as_asked, asked = self._search(query, setting=not offence)
         if context and self.spotter is not None:
             lists["context"] = self._context(context)
         named = named_documents(query, self.aliases) + loosely_named(query, self.designations)
-        ranked = self._fuse(lists, frozenset(named), asks_offence(query))
+        ranked = self._fuse(lists, frozenset(named), offence)
         signal = {name: (hits[0][1] if hits else 0.0) for name, hits in lists.items() if name not in ("issues", "context")}
         signal["as_asked"] = as_asked
         # How strongly the legal questions spotted point at each unit: the reply cites a second
@@ -190,14 +191,15 @@ class Retriever:
             (self._unsupported(signal) and not signal["named"])
         return Retrieval(question, hits, abstained, signal, (time.perf_counter() - started) * 1000)
 
-    def _search(self, query: str) -> tuple[dict[str, list[tuple[int, float]]], float, list | None]:
+    def _search(self, query: str, setting: bool = True) -> tuple[dict[str, list[tuple[int, float]]], float, list | None]:
         """Hits per list (chunk positions for each dense model and "bm25", unit ids for
-        "issues"), the abstention similarity, and the vector of the question as asked."""
+        "issues"), the abstention similarity, and the vector of the question as asked.
+        `setting`: whether the lexicon adds the words of the CPAS setting (lexicon.yaml)."""
         if not query.strip():
             return {name: [] for name in [*self.embeddings, "bm25", "issues"]}, 0.0, None
         n = self.settings.candidates
         # Every list is computed even for one-list systems: abstention reads their top scores.
-        expanded = expand(query)  # once per question, whichever lists use it
+        expanded = expand(query, setting)  # once per question, whichever lists use it
         text = {name: expanded if name in self.settings.lexicon else query for name in [*self.embeddings, "bm25"]}
         # The question as asked, beside the lexicon-expanded one, in the same call: the judge
         # reads how close it comes to the corpus (abstention), and e5 matches it to the issue

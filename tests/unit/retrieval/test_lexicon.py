@@ -43,14 +43,21 @@ def test_question_without_everyday_words_is_unchanged():
 def test_shipped_lexicon_loads_and_every_entry_has_words_and_legal_text():
     entries = load_lexicon(LEXICON_FILE)
     assert len(entries) >= 15
-    assert all(pattern.pattern and legal.strip() for pattern, legal in entries)
+    assert all(pattern.pattern and legal.strip() for pattern, legal, _ in entries)
 
 
 def test_custom_lexicon_file(tmp_path):
     path = tmp_path / "lexique.yaml"
     path.write_text("- words: [toubib*]\n  legal: médecin\n", encoding="utf-8")
-    [(pattern, legal)] = load_lexicon(path)
-    assert legal == "médecin" and pattern.search("les toubibs") and not pattern.search("tout")
+    [(pattern, legal, setting)] = load_lexicon(path)
+    assert legal == "médecin" and pattern.search("les toubibs") and not pattern.search("tout") and not setting
+
+
+def test_the_words_of_the_cpas_setting_can_be_left_out():
+    question = "Un usager a tagué la voiture de l'assistante sociale du CPAS"
+    assert any("secrets" in legal for legal in legal_terms(question))
+    assert not any("secrets" in legal for legal in legal_terms(question, setting=False))
+    assert expand(question, setting=False) == question
 
 
 def test_spell_out_follows_each_known_acronym_with_its_meaning():
