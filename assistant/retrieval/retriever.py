@@ -51,7 +51,7 @@ OFFENCE_RE = re.compile(
     r"(?:la|les|sa) peines?|aggrav\w*)\b|\bau sens\b")
 DISCLOSURE_RE = re.compile(
     r"\b(?:secrets?|signal\w*|dire|parler|racont\w*|revel\w*|divulg\w*|inform\w*|preven\w*|previen\w*|"
-    r"denon\w*|temoi\w*|transm\w*|communiqu\w*|partag\w*|confi\w*|parquet|polic\w*|procureur\w*|juge)\b")
+    r"denon\w*|temoi\w*|transm\w*|communiqu\w*|partag\w*|confi(?!ance)\w*|parquet|polic\w*|procureur\w*|juge)\b")
 
 
 @dataclass

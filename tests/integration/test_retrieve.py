@@ -372,6 +372,7 @@ def test_a_question_whether_a_conduct_is_an_offence_is_ranked_by_the_passage_lis
     ("Le voisin tague la façade du CPAS toutes les semaines, c'est punissable ?", True),
     ("Un propriétaire coupe l'eau à son locataire pour le faire partir : c'est une infraction ?", True),
     ("Mon collègue a été giflé par un demandeur, on peut porter plainte contre lui ?", True),
+    ("Le fils qui vide le compte de sa mère, c'est un abus de confiance punissable ?", True),
     ("Si je raconte le dossier à mon conjoint, c'est pénal ?", False),  # telling: a secrecy question
     ("Je peux prévenir le parquet sans l'accord de la famille ?", False),
     ("Qui participe à une concertation de cas ?", False),
