@@ -249,11 +249,10 @@ class BriefComposer:
         another text the question names (« la circulaire de 2022 … et le ministre ? »)."""
         folded = fold(question)
         years = set(YEAR_RE.findall(folded)) if PARLIAMENT_RE.search(folded) else set()
-        year = lambda document: str(document.meta.get("date") or "")[:4]
-        years -= {year(self.corpus.documents[d]) for d in named
+        years -= {year_of(self.corpus.documents[d]) for d in named
                   if d in self.corpus.documents and self.corpus.documents[d].meta.get("kind") != "question parlementaire"}
         return [u for u in unit_ids if years and self.parliamentary(u)
-                and year(self.corpus.document_of(self.corpus.unit(u))) in years]
+                and year_of(self.corpus.document_of(self.corpus.unit(u))) in years]
 
     def defining(self, unit_ids: list[str], question: str) -> str | None:
         """Asked what a word means, the unit among the first ones that defines a term the question
@@ -470,6 +469,11 @@ class BriefComposer:
 
     def label(self, unit: Unit) -> str:
         return unit_label(self.corpus.document_of(unit), unit)
+
+
+def year_of(document) -> str:
+    """« 2022 » for a document dated « 2022-06-30 » ("" when undated)."""
+    return str(document.meta.get("date") or "")[:4]
 
 
 def text_sentences(text: str) -> list[tuple[str, str]]:
