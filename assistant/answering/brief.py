@@ -17,7 +17,6 @@ from assistant.answering.norms import EDITORIAL_NOTE_RE, Norm, read_norms, sente
 from assistant.answering.questions import PREFERRED, question_kind
 from assistant.corpus.model import Corpus, CorpusError, Unit, unit_label
 from assistant.corpus.references import ARTICLES_RE, NUMBER_RE, alias_table, cited_in, spoken_of
-from assistant.retrieval.retriever import asks_offence
 from assistant.text import FrenchAnalyzer, fold, split_sentences
 from assistant.types import Point, Quote, Related
 
@@ -60,7 +59,7 @@ SECOND_WINDOW = 3
 # alone cited 4 right, 1 wrong and 2 not expected offences; with 0.25, 4 right and 1 wrong.
 OFFENCE_WINDOW = 3
 OFFENCE_RATIO = 0.25
-OFFENCE_KINDS = ("may", "what", "who", "general")  # read as « what do I risk » when asks_offence
+OFFENCE_KINDS = ("may", "what", "who", "general")  # read as « what do I risk » for an offence question
 LEAD_WINDOW = 3  # a unit ranked this high may lead when it answers the kind asked (`leading`)
 DEFINED_TERM_WORDS = 4
 MIN_TERM_CHARS = 4  # « viol »
@@ -81,8 +80,7 @@ MINISTER_RE = re.compile(r"\b(?:ministre|repondu|reponse)\b")  # « qu'a dit le 
 # designated by its year.
 PARLIAMENT_RE = re.compile(r"\b(?:ministre|deputee?s?|parlementaires?|question ecrite|interpell\w*|repondu)\b")
 YEAR_RE = re.compile(r"\b(?:19|20)\d\d\b")
-DATED_WINDOW = 5
-MINISTER_WINDOW = 5  # asked what the minister said: a parliamentary question among the first five
+PARLIAMENT_WINDOW = 5  # a parliamentary question this high may lead (its year named, its minister asked)
 # What a reader must know of a document that is not law when the lead quotes it.
 NOT_LAW = {"question parlementaire": "question parlementaire, pas un texte de loi"}
 UNSETTLED = {"may": "si c'est permis", "must": "si c'est obligatoire", "risk": "ce que l'on risque"}
@@ -138,13 +136,15 @@ class BriefComposer:
         return score
 
     def compose(self, unit_ids: list[str], pull: dict[str, float], question: str,
-                scores: dict[str, float] | None = None, named: tuple[str, ...] = ()) -> Brief:
+                scores: dict[str, float] | None = None, named: tuple[str, ...] = (),
+                offence: bool = False) -> Brief:
         """`unit_ids`: the ranked units; `pull`: how strongly the spotted legal questions point
         at each unit (Retrieval.signal["issue_units"]; empty: only the first unit is cited);
         `scores`: retrieval's fused score of each unit (empty: no offence is matched); `named`:
-        the documents the question names (Retrieval.signal["named_documents"])."""
+        the documents the question names (Retrieval.signal["named_documents"]); `offence`: whether
+        it asks if a conduct is an offence (Retrieval.signal["offence"], read once, by retrieval)."""
         kind = question_kind(question)
-        if kind in OFFENCE_KINDS and asks_offence(question):
+        if kind in OFFENCE_KINDS and offence:
             # « C'est du harcèlement au sens pénal ? », « je peux porter plainte pour … ? »: the
             # article's penalty says whether and how the conduct is punished; its other sentences
             # (« le juge doit prendre en considération … ») answer nothing asked.
@@ -224,7 +224,7 @@ class BriefComposer:
         answers the kind of question asked where the first does not (a definition, a penalty,
         the minister's own answer)."""
         window = unit_ids[:LEAD_WINDOW]
-        dated = self.dated(unit_ids[:DATED_WINDOW], question, named)
+        dated = self.dated(unit_ids[:PARLIAMENT_WINDOW], question, named)
         if dated and dated[0] != unit_ids[0]:
             # « Un député avait fait remarquer fin 2022 … » names the parliamentary question of
             # that year: it leads (its answer when the minister's answer is asked).
@@ -274,7 +274,7 @@ class BriefComposer:
         minister's), and rather than a law or decree ranked first (« la Région wallonne a fait un
         décret ? le ministre a répondu quoi ? »), when a parliamentary question is among the first
         units; the one the question names (« au député Bastin en 2022 ») before another."""
-        asked = [u for u in unit_ids[:MINISTER_WINDOW] if self.parliamentary(u)]
+        asked = [u for u in unit_ids[:PARLIAMENT_WINDOW] if self.parliamentary(u)]
         found = next((u for u in asked if u.split(":")[0] in named), asked[0] if asked else None)
         if found is not None and not self.corpus.unit(found).title.startswith("Réponse"):
             document = found.split(":")[0]

@@ -27,7 +27,8 @@ class ExtractiveAnswerer:
             return Answer(question, True, message=message)
         brief = self.composer.compose(retrieval.unit_ids, retrieval.signal.get("issue_units") or {}, question,
                                       {hit.unit_id: hit.score for hit in retrieval.hits},
-                                      tuple(retrieval.signal.get("named_documents") or ()))
+                                      tuple(retrieval.signal.get("named_documents") or ()),
+                                      bool(retrieval.signal.get("offence")))
         return Answer(question, False, brief.quotes, tuple(reply_notes(self.corpus, list(brief.cited))),
                       lead=brief.lead, points=brief.points, related=brief.related, kind=brief.kind,
                       cited=brief.cited)

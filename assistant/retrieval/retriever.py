@@ -174,6 +174,7 @@ class Retriever:
         # unit only when they point at it nearly as much as at the first (answering/brief.py).
         signal["issue_units"] = dict(lists.get("issues", [])[:10])
         signal["injection"] = stripped != question
+        signal["offence"] = offence  # the reply states the penalty (answering/brief.py)
         hits = ranked[:k]
         signal["missing"] = missing_article(query, self.corpus, self.aliases) \
             or unknown_numbering(query, self.corpus, self.aliases)

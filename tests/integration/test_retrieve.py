@@ -366,6 +366,9 @@ def test_a_question_whether_a_conduct_is_an_offence_is_ranked_by_the_passage_lis
              "issues": [(secrecy, 1.0)]}
     assert hybrid._fuse(lists)[0].unit_id == secrecy
     assert hybrid._fuse(lists, offence=True)[0].unit_id == offence
+    # read once, by retrieval, and handed to the reply (which then states the penalty)
+    assert hybrid.retrieve("Le voisin tague la façade du CPAS toutes les semaines, c'est punissable ?", 10).signal["offence"]
+    assert not hybrid.retrieve("Je peux prévenir le parquet sans l'accord de la famille ?", 10).signal["offence"]
 
 
 @pytest.mark.parametrize("question, expected", [

@@ -372,6 +372,12 @@ def test_a_short_reply_shows_more_of_its_article_within_a_budget(composer, monke
 
 def test_asked_whether_a_conduct_is_an_offence_the_penalty_leads(composer):
     asked = "Un voisin me suit partout et m'appelle la nuit, c'est du harcèlement au sens pénal ?"
-    brief = composer.compose([P + "442bis"], {}, asked)
+    brief = composer.compose([P + "442bis"], {}, asked, offence=True)
     assert "sera puni d'une peine d'emprisonnement de quinze jours à deux ans" in brief.lead, brief.lead
     assert "inséré par" not in brief.lead  # the emptied parenthesis of Justel's marker
+    # The traite article opens with its definition; asked whether a situation is an offence,
+    # its penalty leads (retrieval says the question is one: Retrieval.signal["offence"]).
+    asked = "Un patron garde le passeport d'un ouvrier qui dort sur le chantier, c'est une infraction ?"
+    assert "sera punie d'un emprisonnement d'un an à cinq ans" in composer.compose([P + "433quinquies"], {}, asked,
+                                                                                  offence=True).lead
+    assert composer.compose([P + "433quinquies"], {}, asked).lead.startswith("Code pénal, art. 433quinquies — une définition")
