@@ -31,6 +31,11 @@ KINDS = (
             r"can i|may i|could i|am i allowed|am i permitted|is it (?:allowed|legal))\b"),
 )
 COMPILED = tuple((kind, re.compile(pattern)) for kind, pattern in KINDS)
+# A risk the person runs, not a penalty: « deux petites sœurs qui risquent la même chose », « il
+# risque de la tuer », « les ados à risque », « violences à haut risque ». Read as a danger, so the
+# lead is not switched to a penalty article (situations-8, a tuning set since session 14).
+DANGER_RE = re.compile(r"\brisqu\w*\s+(?:(?:vraiment|aussi|encore|bien|fort|peut-etre)\s+)?(?:de|d'|la meme)\b"
+                       r"|\b(?:a|haut|en|un|des|du|gros|grand) risques?\b")
 
 # The rule stated first for each kind of question; « general »: the article's main rule.
 PREFERRED = {
@@ -46,7 +51,7 @@ PREFERRED = {
 
 def question_kind(question: str) -> str:
     """One of may, must, risk, who, what, authority, general."""
-    folded = fold(question)
+    folded = DANGER_RE.sub("danger", fold(question))
     for kind, pattern in COMPILED:
         if pattern.search(folded):
             return kind

@@ -15,6 +15,11 @@ pytestmark = pytest.mark.unit
     ("Qu'est-ce que je risque si je me tais ?", "risk"),
     # The risk is what is asked even when a duty is named.
     ("Quelle sanction si je dois parler et que je ne le fais pas ?", "risk"),
+    ("Elle risque quelque chose si elle répète tout ?", "risk"),
+    # A danger someone runs is not a penalty asked about.
+    ("Et ses deux petites sœurs, qui risquent la même chose ?", "general"),
+    ("Il risque vraiment de la tuer, je peux prévenir la police ?", "may"),
+    ("Les jeunes à risque du quartier, on en parle en réunion ?", "general"),
     ("Qui décide de la convocation de la cellule ?", "who"),
     ("Qu'est-ce qu'une personne vulnérable au sens du Code ?", "what"),
     ("Que dit la circulaire sur les conseillers ?", "authority"),
