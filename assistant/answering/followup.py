@@ -114,7 +114,9 @@ CONDITION_RE = re.compile(r"^(?:meme )?(?:sans |malgre |contre |a (?:son|leur|mo
 SUBJECT_PRONOUN_RE = re.compile(r"^(?:si |s')?(?:il|elle|ils|elles|ca|cela|c'est|c'etait)\b")
 THIRD_PERSON_RE = re.compile(r"(?<![\w'-])(?:qu')?(?:il|elle|ils|elles|lui|eux)(?![\w'-])")
 CLITIC_RE = re.compile(r"(?:\b(?:je|j'|on|tu|il|elle)|-(?:je|on|il|elle))\s*(?:ne |n')?(?:peux |peut |dois |doit |"
-                       r"pourrais |devrais )?(?:lui|leur|le|la|les|l'|en|y)\b(?! (?:police|juge|parquet|procureur))")
+                       r"pourrais |devrais )?(?:lui|leur|le|la|les|l'|en|y)\b(?! (?:police|juge|parquet|procureur))"
+                       # before an infinitive: « le droit d'y parler », « de lui en dire plus »
+                       r"|\b(?:d'|de )(?:y|en|lui|leur)\s+(?:en\s+)?\w+(?:er|ir|re)\b")
 
 # People and services a question names: who is told, who asks, who the asker is.
 PARTIES = (

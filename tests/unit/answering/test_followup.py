@@ -112,6 +112,10 @@ def history(*questions: str) -> list[dict]:
      "Un enfant me confie qu'il est battu à la maison : qui décide si la réunion peut avoir lieu sans l'usager ?"),
     (DOSSIER, "Et le directeur général du CPAS peut-il le consulter ?",
      "La police me demande le dossier d'un usager : le directeur général du CPAS peut-il le consulter ?"),
+    # the pronoun stands before an infinitive, long enough to be a question of its own
+    (ENFANT, "Ok et moi j'ai le droit d'y parler de son dossier sans me mettre en faute ?",
+     "Un enfant me confie qu'il est battu à la maison : moi j'ai le droit d'y parler de son dossier sans me mettre "
+     "en faute ?"),
     (CONCERTATION, "je peux en parler à la famille ?",
      "Partager des informations confidentielles lors d'une concertation de cas : je peux en parler à la famille ?"),
     ("Que dit l'article 458 ?", "et le 458bis ?", "Que dit l'article 458bis ?"),
