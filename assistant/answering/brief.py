@@ -365,7 +365,10 @@ class BriefComposer:
 
     def ranked_sentences(self, unit: Unit, terms: set[str]) -> list[tuple[float, str]]:
         """[(relevance, sentence)], most relevant first (text order among equals)."""
-        scored = [(self.relevance(s, terms), -i, s) for i, (_, s) in enumerate(sentences(unit.plain_text))]
+        texts = [s for _, s in sentences(unit.plain_text)]
+        # A heading in capitals (« COUR CONSTITUTIONNELLE ») says nothing: it was quoted in a reply.
+        said = [s for s in texts if len(s.split()) >= MIN_FILL_WORDS and any(c.islower() for c in s)] or texts
+        scored = [(self.relevance(s, terms), -i, s) for i, s in enumerate(said)]
         return [(score, s) for score, _, s in sorted(scored, reverse=True)]
 
     def also(self, unit: Unit, chosen: Norm, terms: set[str], kind: str = "general") -> list[Point]:
@@ -482,7 +485,7 @@ def text_sentences(text: str) -> list[tuple[str, str]]:
     a statué sur la question préjudicielle … »), and marks its own notes « (NOTE: … »."""
     out, annotation = [], False
     for part, sentence in sentences(text):
-        if re.fullmatch(r"[A-Z]\.?", sentence.strip()):
+        if re.match(r"[A-Z]\.(?:\s|$)", sentence.strip()):
             annotation = True
         elif not annotation and not EDITORIAL_NOTE_RE.match(sentence):
             out.append((part, sentence))

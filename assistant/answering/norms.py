@@ -51,7 +51,9 @@ CUT_RE = re.compile(rf"(?<!soit)(?<!sauf)(?<!excepté)(?:,\s*|\s+)(?=(?:{EXCEPTI
 EXCEPTION_RE = re.compile(rf"^(?:{EXCEPTION_START})", re.I)
 ITEM_RE = re.compile(r"(?:^|\s)(?=\d+°\s)")
 HEADING_RE = re.compile(r"^(?:Art(?:icle)?\.?\s*[\w/]+\.\s*)?(?:§\s*(\d+(?:er)?)\.?\s*)?")
-SENTENCE_END_RE = re.compile(r"(?<=\.)(?<!\bArt\.)(?<!\bart\.)(?<!\bal\.)(?<!\bn°)\s+(?=[A-ZÀ-Ý§(«])")
+# Not after an initial (« composée des présidents F. Daoût et A. Alen »: a judgment's bench was
+# read as ten sentences, three of them quoted in a reply).
+SENTENCE_END_RE = re.compile(r"(?<=\.)(?<!\bArt\.)(?<!\bart\.)(?<!\bal\.)(?<!\bn°)(?<!\b[A-ZÀ-Ý]\.)\s+(?=[A-ZÀ-Ý§(«])")
 # A penalty stated first: « Sera puni de …, celui qui … ».
 OFFENDER_RE = re.compile(r"(?:,\s*|\s+)(?=(?:celui|celle|ceux|celles) qui\b|quiconque\b|toute personne qui\b)", re.I)
 # The addressee is the head of the subject: cut before its long qualifications.

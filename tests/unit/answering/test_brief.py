@@ -381,3 +381,10 @@ def test_asked_whether_a_conduct_is_an_offence_the_penalty_leads(composer):
     assert "sera punie d'un emprisonnement d'un an à cinq ans" in composer.compose([P + "433quinquies"], {}, asked,
                                                                                   offence=True).lead
     assert composer.compose([P + "433quinquies"], {}, asked).lead.startswith("Code pénal, art. 433quinquies — une définition")
+
+
+def test_a_heading_in_capitals_is_never_quoted(composer):
+    # « COUR CONSTITUTIONNELLE » opens the judgment: it was quoted as « what the text also provides ».
+    brief = composer.compose(["c-const-2019-44:extrait"], {}, "La Cour constitutionnelle a dit quoi dans cet arrêt ?")
+    assert "COUR CONSTITUTIONNELLE" not in brief.lead
+    assert not any("COUR CONSTITUTIONNELLE" in p.text for p in brief.points)

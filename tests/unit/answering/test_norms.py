@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.answering.norms import read_norms, read_sentence
+from assistant.answering.norms import read_norms, read_sentence, sentences
 from assistant.corpus.model import Corpus
 from tests.conftest import CORPUS_DIR
 
@@ -166,3 +166,12 @@ def test_a_sentence_ordering_a_model_is_never_read_as_a_rule():
     unit = type("U", (), {"id": "x:art-1", "plain_text": f"Le directeur peut communiquer le dossier. {order}"})()
     norms = read_norms(unit)
     assert [n.sentence for n in norms] == ["Le directeur peut communiquer le dossier."]
+
+
+def test_initials_do_not_end_a_sentence(corpus):
+    # The bench of the Constitutional Court was read as ten sentences (« Daoût et A. »).
+    text = corpus.unit("c-const-2019-44:extrait").plain_text
+    bench = next(s for _, s in sentences(text) if s.startswith("La Cour constitutionnelle, composée"))
+    assert "F. Daoût et A. Alen" in bench and "J.-P. Snappe" in bench
+    assert [s for _, s in sentences("Le juge a statué. Les parties ont été entendues.")] == [
+        "Le juge a statué.", "Les parties ont été entendues."]
