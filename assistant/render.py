@@ -343,6 +343,8 @@ def source_lines(document: Document) -> list[str]:
 def link(url: str) -> str:
     """A Markdown link named after its site (full addresses are long and unreadable)."""
     site = re.sub(r"^https?://(www\.)?", "", url).split("/")[0]
+    # Two links to one site (Justel's consolidated text and its PDF) read as the same link twice.
+    site += " (PDF)" if url.lower().split("?")[0].endswith(".pdf") else ""
     return f"[{escape_markdown(site)}]({url.replace(')', '%29').replace(' ', '%20')})"
 
 

@@ -296,5 +296,7 @@ def test_only_official_publishers_are_called_official(corpus):
     official_line = next(line for line in code.split("\n") if line.startswith("Lien officiel"))
     assert "ejustice.just.fgov.be" in official_line and "github" not in official_line
     assert "Copie consultée (non officielle) : [github.com](" in code
+    # Justel's PDF beside its consolidated text: not the same link twice.
+    assert "Autres liens officiels : [ejustice.just.fgov.be (PDF)](" in code
     assert render.is_official("https://wallex.wallonie.be/eli/loi/2022") and not render.is_official(
         "https://etaamb.openjustice.be/fr/loi-du-08-juin-1867")
