@@ -35,7 +35,10 @@ ANCHORS = (
                               r"(?:est|sont) obligé(?:e|s|es)?|(?:a|ont) pour mission)\b", re.I)),
     ("permission", re.compile(r"\b(?:peut|peuvent|pourra|pourront|(?:est|sont) autorisé(?:e|s|es)?|"
                               r"(?:a|ont) (?:le )?droit)\b", re.I)),
-    ("definition", re.compile(r"\b(?:on entend par|il faut entendre par|(?:est|sont) considéré(?:e|s|es)? comme)\b|"
+    # « Celui qui … a méchamment imputé … est coupable de calomnie lorsque … » (art. 443) names an offence.
+    ("definition", re.compile(r"\b(?:on entend par|il faut entendre par|(?:est|sont) considéré(?:e|s|es)? comme|"
+                              r"(?:est|sont) coupables? d(?:e|')|"
+                              r"se rend(?:ent)? coupables? d(?:e|'))\b|"
                               r"^(?:\([^)]*\)\s*)?Constitu(?:e|ent)\b", re.I)),
 )
 # « (NOTE: par son arrêt n°127/2013 … la Cour constitutionnelle a annulé …) »: Justel's own note.
@@ -54,6 +57,7 @@ HEADING_RE = re.compile(r"^(?:Art(?:icle)?\.?\s*[\w/]+\.\s*)?(?:§\s*(\d+(?:er)?
 # Not after an initial (« composée des présidents F. Daoût et A. Alen »: a judgment's bench was
 # read as ten sentences, three of them quoted in a reply).
 SENTENCE_END_RE = re.compile(r"(?<=\.)(?<!\bArt\.)(?<!\bart\.)(?<!\bal\.)(?<!\bn°)(?<!\b[A-ZÀ-Ý]\.)\s+(?=[A-ZÀ-Ý§(«])")
+PENALTY_FIRST_RE = re.compile(r"^(?:Art(?:icle)?\.?\s*[\w/]+\.\s*)?(?:§\s*\d+(?:er)?\.?\s*)?Ser(?:a|ont) puni", re.I)
 # A penalty stated first: « Sera puni de …, celui qui … ».
 OFFENDER_RE = re.compile(r"(?:,\s*|\s+)(?=(?:celui|celle|ceux|celles) qui\b|quiconque\b|toute personne qui\b)", re.I)
 # The addressee is the head of the subject: cut before its long qualifications.
@@ -137,7 +141,7 @@ def sentences(text: str) -> list[tuple[str, str]]:
     stays with the sentence that announces it. Not text.split_sentences, which also cuts at « ; »
     and « : » (the side panel highlights those pieces) and would part a rule from its conditions."""
     out: list[tuple[str, str]] = []
-    part = ""
+    part, listing = "", False
     for line in (line.strip() for line in text.split("\n")):
         if not line:
             continue
@@ -150,6 +154,15 @@ def sentences(text: str) -> list[tuple[str, str]]:
         if re.match(r"^\d+°", line) and out and out[-1][1].rstrip().endswith((":", ";", ",")):
             out[-1] = (out[-1][0], f"{out[-1][1]} {line}")
             continue
+        # Unnumbered offences after a penalty (« Sera puni … : / Celui qui aura fait … ; / Celui qui
+        # aura adressé … »): art. 445's penalty stood alone, its offences read as two more sentences.
+        # Not a list of definitions (« on entend par : / mineur: … ; »), read term by term.
+        previous = out[-1][1].rstrip() if out else ""
+        if previous.endswith(":") and PENALTY_FIRST_RE.match(previous) or listing and previous.endswith(";"):
+            out[-1] = (out[-1][0], f"{out[-1][1]} {line}")
+            listing = True
+            continue
+        listing = False
         out += [(part, s.strip()) for s in SENTENCE_END_RE.split(line) if s.strip()]
     return out
 
