@@ -11,6 +11,7 @@ from assistant.corpus.model import Corpus
 from assistant.index.live import LiveIndex
 from assistant.retrieval.issues import IssueSpotter, cue_texts, load_issues
 from assistant.retrieval.lexicon import expand, spell_out
+from assistant.corpus.offences import named_offence, offence_names
 from assistant.corpus.references import alias_table, designations, loosely_named, named_documents, spoken_of
 from assistant.retrieval.scope import ScopeGuard
 from assistant.text import fold as fold_name, text_hash
@@ -135,6 +136,7 @@ class Retriever:
         self.spotter = self._spotter() if system == "hybrid" and self.settings.weights.get("issues") else None
         self.aliases = alias_table(corpus)
         self.designations = designations(corpus)
+        self.offence_names = offence_names(corpus)
         self.judge_model = "use" if "use" in self.embeddings else "main"
         self.scope = None if self.settings.scope_margin is None else ScopeGuard(
             self.embeddings[self.judge_model], situations=[vector for _, vector in self._cue_vectors(self.judge_model)])
@@ -162,7 +164,7 @@ class Retriever:
         started = time.perf_counter()
         stripped = strip_injection(question)
         query = spell_out(stripped)
-        offence = asks_offence(query)
+        offence = asks_offence(query, self.offence_names)
         lists, as_asked, asked = self._search(query, setting=not offence)
         if context and self.spotter is not None:
             lists["context"] = self._context(context)
@@ -337,11 +339,15 @@ def unknown_numbering(query: str, corpus: Corpus, aliases: list) -> str:
     return ""
 
 
-def asks_offence(question: str) -> bool:
-    """Whether the question asks if a conduct is an offence (or how it is punished) and not about
-    telling someone what one knows."""
+def asks_offence(question: str, names: tuple = ()) -> bool:
+    """Whether the question asks if a conduct is an offence (or how it is punished), in penal
+    words or by the name the code gives the offence (`names`, corpus/offences.py: « c'est de la
+    traite des êtres humains, ça ? »), and not about telling someone what one knows."""
     folded = fold_name(question)
-    return bool(OFFENCE_RE.search(folded)) and not DISCLOSURE_RE.search(folded)
+    # A question that names the code asks what its text says (« le nouveau Code pénal définit
+    # « partenaire » ? elle est harcelée par son ex »), like « code pénal » in OFFENCE_RE.
+    named = named_offence(folded, names) and not re.search(r"\bcode\b", folded)
+    return bool(OFFENCE_RE.search(folded) or named) and not DISCLOSURE_RE.search(folded)
 
 
 def strip_injection(question: str) -> str:
