@@ -42,10 +42,12 @@ RENUMBERING_RE = re.compile(
 NUMBERING_RE = re.compile(r"\bnum[eé]ros?\b|\bren?um[eé]rot\w*", re.IGNORECASE)
 
 # « C'est du harcèlement au sens pénal ? », « je peux porter plainte pour diffamation ? »: whether
-# a conduct is an offence, asked of the Code's articles on that conduct. The issue catalogue
-# (issues.yaml) is the questions of professional secrecy; for such a question its nearest issue is
-# a secrecy one by default, and it outweighed the passage lists that found the offence. Matched on
-# folded text (fold), and only when the question does not also ask about telling someone.
+# a conduct is an offence, asked of the Code's articles on that conduct. The reply states the
+# article's penalty, and the lexicon leaves out the words of the CPAS setting. (Until session 14
+# the issue lists also weighed 1 instead of 30 for such a question: the catalogue then held only
+# secrecy issues, which outweighed the passage lists that found the offence. It now holds the
+# offences practitioners meet, and the same weights for every question rank them better.)
+# Matched on folded text (fold), and only when the question does not also ask about telling someone.
 OFFENCE_RE = re.compile(
     r"\b(?:(?<!code )(?<!droit )(?<!procedure )penal\w*|infractions?|delits?|punissables?|puni(?:e|s|es)?|"
     r"plaintes? (?:pour|contre)|illegal\w*|legal(?:e|es|ement)?|"
@@ -113,9 +115,6 @@ class RetrievalSettings:
     # purpose: at 0.22 (best on eval/gold) 7 of 20 plain in-scope questions were refused.
     min_similarity: dict = field(default_factory=lambda: {"use": 0.15, "main": 0.80})
     strong_bm25: float = 12.0
-    # The issue lists' weight (both) for a question asking whether a conduct is an offence,
-    # without asking about telling anyone (OFFENCE_RE): the passage lists then decide.
-    offence_issue_weight: float = 1.0
     # Abstain when an example question of a topic the corpus does not cover (scope.yaml) is
     # closer than any covered example by more than this; None switches the check off.
     scope_margin: float | None = 0.05
@@ -169,7 +168,7 @@ class Retriever:
         if context and self.spotter is not None:
             lists["context"] = self._context(context)
         named = named_documents(query, self.aliases) + loosely_named(query, self.designations)
-        ranked = self._fuse(lists, frozenset(named), offence)
+        ranked = self._fuse(lists, frozenset(named))
         signal = {name: (hits[0][1] if hits else 0.0) for name, hits in lists.items() if name not in ("issues", "context")}
         signal["as_asked"] = as_asked
         # How strongly the legal questions spotted point at each unit: the reply cites a second
@@ -227,14 +226,12 @@ class Retriever:
             return []
         return self.spotter.rank(self.embeddings["main"].get_query_embeddings([query])[0], expand(query))
 
-    def _fuse(self, chunk_lists: dict, named: frozenset = frozenset(), offence: bool = False) -> list[Hit]:
+    def _fuse(self, chunk_lists: dict, named: frozenset = frozenset()) -> list[Hit]:
         used = {"hybrid": list(chunk_lists), "bm25": ["bm25"], "dense": ["main"]}[self.system]
         lists = {name: [(u, self.unit_chunk[u]) for u, _ in chunk_lists[name] if u in self.unit_chunk]
                  if name in ("issues", "context")
                  else unit_ranking(self.index, chunk_lists[name]) for name in used}
         weights = self.settings.weights
-        if offence:
-            weights = {**weights, **{name: self.settings.offence_issue_weight for name in ("issues", "context")}}
         scores: dict[str, float] = {}
         passages: dict[str, float] = {}  # the passage lists alone, without the issue lists
         best_chunk: dict[str, int] = {}

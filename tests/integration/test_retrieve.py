@@ -357,15 +357,7 @@ def test_the_unit_the_passage_lists_agree_on_keeps_a_place_among_the_first_five(
     assert alone not in [hit.unit_id for hit in hybrid._fuse(lists)[:5]], "the issue lists no longer fill the top"
 
 
-def test_a_question_whether_a_conduct_is_an_offence_is_ranked_by_the_passage_lists(hybrid):
-    # The issue lists point at the secrecy article, the passage lists at the offence: the issues
-    # decide a secrecy question, the passages a question on whether a conduct is punished.
-    secrecy, offence = "code-penal-1867:art-458", "code-penal-1867:art-137"
-    chunk = hybrid.unit_chunk
-    lists = {"main": [(chunk[offence], 0.9), (chunk[secrecy], 0.8)], "bm25": [(chunk[offence], 9.0)],
-             "issues": [(secrecy, 1.0)]}
-    assert hybrid._fuse(lists)[0].unit_id == secrecy
-    assert hybrid._fuse(lists, offence=True)[0].unit_id == offence
+def test_whether_a_question_asks_about_an_offence_is_read_once_by_retrieval(hybrid):
     # read once, by retrieval, and handed to the reply (which then states the penalty)
     assert hybrid.retrieve("Le voisin tague la façade du CPAS toutes les semaines, c'est punissable ?", 10).signal["offence"]
     assert not hybrid.retrieve("Je peux prévenir le parquet sans l'accord de la famille ?", 10).signal["offence"]

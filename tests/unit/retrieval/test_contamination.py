@@ -138,5 +138,9 @@ def test_the_lexicon_example_is_read_from_its_header(tmp_path):
 def test_no_yaml_example_is_a_near_copy_of_an_evaluation_question():
     questions = eval_questions()
     pairs = near_duplicates(yaml_examples(), questions, topic_words(questions))
-    assert not pairs, "exemples trop proches d'une question d'évaluation :\n" + "\n".join(
-        f"  {source}: « {example} » ~ {qid}: « {question} »" for source, example, qid, question in pairs)
+    # The question's id only, not its text: whoever fixes the data file must not read the
+    # questions of a blind set (session 14: a failure message showed three of them).
+    close = [(source, example, qid) for source, example, qid, _ in pairs]
+    if close:
+        pytest.fail("exemples trop proches d'une question d'évaluation :\n" + "\n".join(
+            f"  {source}: « {example} » ~ {qid}" for source, example, qid in close), pytrace=False)
