@@ -338,7 +338,11 @@ def test_a_ministers_answer_gives_more_of_its_sentences_within_a_budget(composer
     assert "ne prévoit pas de liste exhaustive" in brief.lead
     also = [p.text for p in brief.points if p.kind == "also"]
     assert any("éventuelle révision" in t for t in also) and any("établies par la loi" in t for t in also)
-    assert sum(len(t.split()) for t in also) <= 60
+    from assistant.answering.brief import FILL_WORDS, MAX_PROSE_WORDS
+
+    unit = composer.corpus.unit("qe-cassart-2025:reponse")
+    assert sum(len(t.split()) for t in composer.more_prose(unit, set(composer.analyzer(question)))) <= MAX_PROSE_WORDS
+    assert len(brief.lead.split()) + sum(len(t.split()) for t in also) <= FILL_WORDS
 
 
 def test_a_related_article_opening_on_a_preamble_is_stated_by_the_rule_the_question_names(citing_seconds):
