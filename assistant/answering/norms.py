@@ -27,8 +27,12 @@ ANCHORS = (
     # « l'abstenant ne pourra être puni lorsque … »: an exemption, read like « il n'y a pas
     # d'infraction » (before « ne pourra », which is a prohibition).
     ("permission", re.compile(r"\bne (?:peut|peuvent|pourra|pourront) (?:pas )?être puni(?:e|s|es)?\b", re.I)),
+    # « les peines seront celles prévues à l'alinéa 3 », « la peine sera la réclusion de cinq ans »,
+    # « le maximum de la peine … sera doublé » (art. 410bis: an aggravation read as a procedure).
     ("penalty", re.compile(r"\b(?:ser(?:a|ont)|est|sont) puni(?:e|s|es)?\b|"
-                           r"\b(?:la peine|les peines)\b[^.;]*?\b(?:est|sont) portée?s? à\b", re.I)),
+                           r"\b(?:la peine|les peines)\b[^.;]*?\b(?:est|sont) portée?s? à\b|"
+                           r"\b(?:la peine|les peines) (?:sera|seront|sont) (?:celles?|la réclusion|l'emprisonnement|les suivantes)\b|"
+                           r"\ble (?:minimum|maximum) de la peine\b[^.;]*?\bsera (?:doublé|augmenté|porté)", re.I)),
     ("prohibition", re.compile(r"\b(?:ne (?:peut|peuvent|pourra|pourront|doit|doivent)\b|(?:il )?est interdit|"
                                r"sont interdit(?:e)?s)", re.I)),
     ("obligation", re.compile(r"\b(?:doit|doivent|devra|devront|(?:est|sont) tenu(?:e|s|es)?|"
