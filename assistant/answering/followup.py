@@ -91,8 +91,10 @@ OTHER_MODAL = (r"(?:peut|doit|devrait|pourrait|a)[- ](?:t[- ])?(?:il|elle|on)\b|
                # juge peut me forcer à témoigner ? » ask their own question.
                r"|(?:il|elle|ils|elles) (?:ne |n')?(?:peut|peuvent|doit|doivent|pourrait|devrait|a le droit|ont le droit)\b"
                rf"|^{NAMED} (?:ne |n')?(?:peut|peuvent|doit|doivent|a le droit|ont le droit)\b")
+# « c'est quoi » asks too: without it, « … une maman qu'on suivait et qui vit côté flamand. C'est
+# quoi exactement ? » took the relative « qui vit … » for the question (situations-8, s8-014).
 QUESTION_WORD = (r"(?:qu'est[- ]ce|est[- ]ce|que|qu'|quels?|quelles?|qui|comment|pourquoi|quand|combien|"
-                 r"ou|a qui|dans quels? cas|lesquel(?:le)?s?|lequel|laquelle)\b")
+                 r"ou|a qui|dans quels? cas|lesquel(?:le)?s?|lequel|laquelle|c'est quoi|c quoi)\b")
 SELF_RE = re.compile(rf"(?<![\w'-])(?:{SELF_MODAL})")
 OTHER_RE = re.compile(rf"(?<![\w'-])(?:{OTHER_MODAL})")
 CLAUSE_START = r"(?:^|[.:;!?,]\s*|\s[—–-]\s*|\s(?=(?:et|mais) ))"

@@ -116,6 +116,11 @@ def history(*questions: str) -> list[dict]:
     (ENFANT, "Ok et moi j'ai le droit d'y parler de son dossier sans me mettre en faute ?",
      "Un enfant me confie qu'il est battu à la maison : moi j'ai le droit d'y parler de son dossier sans me mettre "
      "en faute ?"),
+    # « c'est quoi » is the earlier question, not the relative « qui a déménagé »
+    ("Une association nous invite à une réunion pour une famille qu'on suit et qui a déménagé à Namur. "
+     "C'est quoi exactement ?", "Et j'ai le droit d'y parler de son dossier ?",
+     "Une association nous invite à une réunion pour une famille qu'on suit et qui a déménagé à Namur : "
+     "j'ai le droit d'y parler de son dossier ?"),
     (CONCERTATION, "je peux en parler à la famille ?",
      "Partager des informations confidentielles lors d'une concertation de cas : je peux en parler à la famille ?"),
     ("Que dit l'article 458 ?", "et le 458bis ?", "Que dit l'article 458bis ?"),
