@@ -61,8 +61,10 @@ HEADING_RE = re.compile(r"^(?:Art(?:icle)?\.?\s*[\w/]+\.\s*)?(?:§\s*(\d+(?:er)?
 # Not after an initial (« composée des présidents F. Daoût et A. Alen »: a judgment's bench was
 # read as ten sentences, three of them quoted in a reply).
 SENTENCE_END_RE = re.compile(r"(?<=\.)(?<!\bArt\.)(?<!\bart\.)(?<!\bal\.)(?<!\bn°)(?<!\b[A-ZÀ-Ý]\.)\s+(?=[A-ZÀ-Ý§(«])")
-PENALTY_FIRST_RE = re.compile(r"^(?:Art(?:icle)?\.?\s*[\w/]+\.\s*)?(?:§\s*\d+(?:er)?\.?\s*)?Ser(?:a|ont) puni", re.I)
-# A penalty stated first: « Sera puni de …, celui qui … ».
+# A penalty stated first: « Sera puni de …, celui qui … » (the article's number and § are gone:
+# `sentences` reads each line after its heading).
+PENALTY_FIRST_RE = re.compile(r"^Ser(?:a|ont) puni", re.I)
+# Where the offender starts in such a sentence.
 OFFENDER_RE = re.compile(r"(?:,\s*|\s+)(?=(?:celui|celle|ceux|celles) qui\b|quiconque\b|toute personne qui\b)", re.I)
 # The addressee is the head of the subject: cut before its long qualifications.
 ADDRESSEE_CUT_RE = re.compile(r"\s+et (?:a|ont|qui)\s|,\s*qui\b|\s+qui a été|,\s*(?=hors|sauf|sans préjudice)", re.I)

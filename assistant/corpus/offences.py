@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import re
 
+from assistant.corpus.markers import plain_text
 from assistant.corpus.model import Corpus
 from assistant.text import fold
 
 # « CHAPITRE II Iter. - », « Section 1re. [1 - », « Sous-section 2. [1 - »: the division, not its title.
 DIVISION_RE = re.compile(r"^\s*(?:livre|titre|chapitre|section|sous-section)\b[^-\[(]*?(?:-|\[\d*|\()\s*", re.I)
-# Publisher's marks: « <Inséré par L …> », « [1 … ]1 », « ---------- (1)<…> ».
-MARKS_RE = re.compile(r"<[^>]*>|-{3,}.*$|\]\d*|\[\d*")
 INSERTION_RE = re.compile(r"\[\d*\s[^\]]*\]\d*|\[[^\]\d][^\]]*\]")
 # Titles list several offences: « Des vols et des extorsions », « Du meurtre, de l'assassinat ».
 PART_RE = re.compile(r",|\bet (?=(?:de |du |des |d'))")
 ARTICLE_RE = re.compile(r"^\s*(?:de la |de l'|du |des |de |d')")
-GENERAL_RE = re.compile(r"^(?:dispositions?|generale?s?|abroge|\(?abroge)\b|\d")
+GENERAL_RE = re.compile(r"^(?:dispositions?|generale?s?)\b|\d")
 STEM = 6  # « harcelement » / « harcelee », « traite » / « traites »: same word for this purpose
 MIN_WORD = 4  # « des », « aux » are not what names an offence
 # A title over more articles is a part of the code (« Des crimes et des délits contre les
@@ -46,9 +45,11 @@ def offence_names(corpus: Corpus) -> tuple[tuple[str, ...], ...]:
                 # A later insertion inside a title widens whom the offence protects (« De l'enlèvement
                 # et du recel de mineurs [1 et de personnes vulnérables]1 »): not an offence's name.
                 title = title[:1] + INSERTION_RE.sub(" ", title[1:])
-                title = " ".join(fold(MARKS_RE.sub(" ", title)).replace("(", " ").replace(")", " ").split()).strip(" .")
+                # Justel's markers (« <Inséré par L …> », « [1 … ]1 ») as in every unit's plain text.
+                title = " ".join(fold(plain_text(title)).replace("(", " ").replace(")", " ").split()).strip(" .")
                 parts = PART_RE.split(title)
                 for part in parts:
+                    # « DU HARCELEMENT. (inséré par <L …> »: the note's words stay once its marker is gone.
                     part = re.sub(r"\s*\.?\s*insere par.*$", "", ARTICLE_RE.sub("", part.strip())).strip(" .")
                     words = tuple(w[:STEM] for w in re.findall(r"\w+", part) if len(w) >= MIN_WORD)
                     if not words or GENERAL_RE.match(part) or "abroge" in part or (len(parts) > 1 and len(words) < 2):
