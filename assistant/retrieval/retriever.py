@@ -102,7 +102,9 @@ class RetrievalSettings:
     # 0.839 / 0.744 / 0.588 at 30 (the earlier question starts to outweigh the new point).
     weights: dict = field(default_factory=lambda: {"main": 1.0, "use": 1.0, "bm25": 1.0, "issues": 30.0,
                                                    "context": 20.0})
-    issue_temperature: float = 0.02
+    # 0.03 with the second encoder's cue match (issue_second, retrieval/issues.py), 0.02 before.
+    issue_temperature: float = 0.03
+    issue_second: float = 0.1  # weight of the USE cue match beside e5's; 0 switches it off
     issue_lexical: float = 0.005  # weight of BM25 on each issue's words beside the e5 cue match
     issue_neighbours: int = 2  # closest cues averaged per issue (retrieval/issues.py)
     named_boost: float = 0.5  # units of a document the question names ("le nouveau Code pénal")
@@ -144,8 +146,12 @@ class Retriever:
         if "main" not in self.embeddings:
             return None
         vectors = {text_hash(cue): vector for cue, vector in self._cue_vectors("main")}
+        second = None
+        if "use" in self.embeddings and self.settings.issue_second:
+            second = ({text_hash(cue): vector for cue, vector in self._cue_vectors("use")}, self.settings.issue_second)
         return IssueSpotter(self.issues, vectors, self.known_units, self.settings.issue_temperature,
-                            lexical=self.settings.issue_lexical, neighbours=self.settings.issue_neighbours)
+                            lexical=self.settings.issue_lexical, neighbours=self.settings.issue_neighbours,
+                            second=second)
 
     def _cue_vectors(self, model: str) -> list[tuple[str, list[float]]]:
         """(cue, vector) in catalogue order. The vectors come with the index (Assistant brings an
@@ -214,7 +220,8 @@ class Retriever:
         asked = vectors[self.judge_model][query]
         closest = self.index.dense(self.judge_model, asked, 1)
         lists["bm25"] = self.index.lexical(text["bm25"], n)
-        lists["issues"] = self.spotter.rank(vectors["main"][query], expanded) if self.spotter else []
+        lists["issues"] = self.spotter.rank(vectors["main"][query], expanded, vectors.get("use", {}).get(query)) \
+            if self.spotter else []
         return lists, (closest[0][1] if closest else 0.0), asked
 
     def _context(self, context: str) -> list[tuple[str, float]]:
@@ -224,7 +231,9 @@ class Retriever:
         query = spell_out(strip_injection(context))
         if not query.strip():
             return []
-        return self.spotter.rank(self.embeddings["main"].get_query_embeddings([query])[0], expand(query))
+        second = self.embeddings["use"].get_query_embeddings([query])[0] \
+            if self.spotter.second is not None and "use" in self.embeddings else None
+        return self.spotter.rank(self.embeddings["main"].get_query_embeddings([query])[0], expand(query), second)
 
     def _fuse(self, chunk_lists: dict, named: frozenset = frozenset()) -> list[Hit]:
         used = {"hybrid": list(chunk_lists), "bm25": ["bm25"], "dense": ["main"]}[self.system]

@@ -94,3 +94,18 @@ def test_the_question_words_settle_a_near_tie_between_issues():
     assert spot.rank([1.0, 0.0], "le conseiller de l'action sociale a parlé")[0][0] == "u2"
     assert IssueSpotter(issues, vectors, {"u1", "u2"}, lexical=0.0).rank(
         [1.0, 0.0], "le conseiller de l'action sociale a parlé")[0][0] == "u1"
+
+
+def test_a_second_encoder_settles_what_the_first_leaves_tied():
+    # By e5 the question is as close to a's cue as to b's; the second encoder sees it near b only.
+    issues = [Issue("a", "A", ("u1",), ("cue a1",)), Issue("b", "B", ("u2",), ("cue b1",))]
+    first = {text_hash("cue a1"): [1.0, 0.0], text_hash("cue b1"): [0.0, 1.0]}
+    second = {text_hash("cue a1"): [1.0, 0.0], text_hash("cue b1"): [0.0, 1.0]}
+    tied = [0.7, 0.7]
+    alone = IssueSpotter(issues, first, {"u1", "u2"}, lexical=0.0)
+    assert dict(alone.rank(tied))["u1"] == pytest.approx(dict(alone.rank(tied))["u2"])
+    both = IssueSpotter(issues, first, {"u1", "u2"}, lexical=0.0, second=(second, 0.1))
+    assert both.rank(tied, "", [0.1, 1.0])[0][0] == "u2"
+    assert both.rank(tied, "", [1.0, 0.1])[0][0] == "u1"
+    # Without the question's second vector (a spotter used on e5 alone), the tie stays.
+    assert dict(both.rank(tied))["u1"] == pytest.approx(dict(both.rank(tied))["u2"])
