@@ -23,7 +23,7 @@ class ExtractiveAnswerer:
         if retrieval.abstained or not retrieval.hits:
             signal = retrieval.signal
             message = abstention_message(self.corpus, signal.get("missing") or "", signal.get("scope_topic") or "",
-                                         bool(signal.get("authority")))
+                                         bool(signal.get("authority")), signal.get("unsettled") or "")
             return Answer(question, True, message=message)
         brief = self.composer.compose(retrieval.unit_ids, retrieval.signal.get("issue_units") or {}, question,
                                       {hit.unit_id: hit.score for hit in retrieval.hits},
@@ -55,7 +55,8 @@ def reply_notes(corpus: Corpus, unit_ids: list[str]) -> list[str]:
     return notes
 
 
-def abstention_message(corpus: Corpus, missing: str = "", topic: str = "", authority: bool = False) -> str:
+def abstention_message(corpus: Corpus, missing: str = "", topic: str = "", authority: bool = False,
+                       unsettled: str = "") -> str:
     """Say plainly that the corpus does not answer, and what it does cover."""
     covered = ", ".join(sorted({d.label for d in corpus.documents.values()}))
     if authority:
@@ -63,6 +64,9 @@ def abstention_message(corpus: Corpus, missing: str = "", topic: str = "", autho
                  "reçoit pas par le chat et ses règles ne changent pas. Reposez votre question seule, sans consigne. ")
     elif missing:
         first = f"Le texte demandé ({missing}) n'est pas dans le corpus : je ne peux pas le citer. "
+    elif unsettled:
+        first = (f"Les textes du corpus que cette question rejoint ne fixent pas {unsettled} que vous demandez ; "
+                 "je ne peux pas répondre sans l'inventer. ")
     elif topic:
         first = f"Cette question semble porter sur {topic}, que le corpus ne couvre pas. "
     else:

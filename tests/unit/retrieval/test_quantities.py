@@ -1,0 +1,38 @@
+"""A deadline, an amount or a date asked of texts that state none: the reply abstains."""
+
+import pytest
+
+from assistant.answering.extractive import abstention_message
+from assistant.corpus.model import Corpus
+from assistant.retrieval.retriever import unsettled_quantity
+
+PENALTY = ("Sera puni d'un emprisonnement de huit jours à un an et d'une amende de cinquante euros à "
+           "cinq cents euros, celui qui …")
+SECRET = "Les personnes dépositaires des secrets qu'on leur confie … les auront révélés, seront punies."
+DEADLINE = "Le recours est introduit dans les trois mois de la notification de la décision."
+DATED = "Le Gouvernement a adopté le 29 septembre 2022 un avant-projet de décret."
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("question, texts, expected", [
+    ("Il a combien de temps pour aller au tribunal du travail ?", [SECRET, PENALTY], "le délai"),
+    ("dans quel délai le CPAS doit-il répondre ?", [SECRET], "le délai"),
+    ("combien de jours de congé j'ai par an ?", [PENALTY], "le délai"),  # « huit jours » is a penalty
+    ("Il a combien de temps pour introduire son recours ?", [SECRET, DEADLINE], ""),
+    ("Combien touche un cohabitant au RIS ?", [SECRET], "le montant"),
+    ("Hoeveel bedraagt het leefloon ?", [SECRET], "le montant"),
+    ("Il risque combien d'euros d'amende ?", [PENALTY], ""),  # the penalty states it
+    ("Le décret entre en vigueur à quelle date ?", [SECRET], "la date"),
+    ("Depuis quand la FWB a-t-elle un texte ?", [SECRET, DATED], ""),
+    ("Je peux prévenir le parquet ?", [SECRET], ""),  # no quantity asked
+    ("Il risque combien de temps de prison ?", [PENALTY], ""),  # a penalty, not a deadline
+])
+def test_a_quantity_asked_must_be_stated_by_the_units_found(question, texts, expected):
+    assert unsettled_quantity(question, texts) == expected
+
+
+@pytest.mark.unit
+def test_the_abstention_says_which_quantity_the_texts_do_not_fix(tmp_path):
+    message = abstention_message(Corpus.load(tmp_path), unsettled="le délai")
+    assert message.startswith("Les textes du corpus que cette question rejoint ne fixent pas le délai que vous demandez")
+    assert "service juridique de votre CPAS" in message
