@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from assistant.answering.norms import EDITORIAL_NOTE_RE, Norm, read_norms, sentences
@@ -36,6 +36,7 @@ MAX_ALSO = 2
 FILL_WORDS = 185
 NOTE_WORDS = 20
 MIN_FILL_WORDS = 5
+MIN_HEAD_CHARS = 12  # « si le coupable »: a point's words before « […] » that tell its sentence
 HEADING_WORDS = 6
 MAX_PROSE_WORDS = 60  # 90: words p50 question-parlementaire 180 → 230
 MIN_SHARED_PREFIX = 7  # « poursui »: shorter runs join unrelated words (« protég », « protect »)
@@ -67,6 +68,8 @@ DEFINED_TERM_WORDS = 4
 MIN_TERM_CHARS = 4  # « viol »
 DETERMINERS = {"un", "une", "le", "la", "les", "des", "l", "d", "de", "du"}
 MIN_ELIDED_NUMBERS = 4
+# Who the assistant answers: social workers of a CPAS (`with_readers`). Matched on folded text.
+READERS_RE = re.compile(r"\b(?:assistants? soci(?:al|aux)|travailleurs? soci(?:al|aux)|centres? publics? d'action sociale|cpas)\b")
 GLOSS = {
     "justification": "pas d'infraction, à certaines conditions",
     "exemption": "pas de peine",
@@ -181,16 +184,19 @@ class BriefComposer:
             gloss = f"une des infractions visées par l'art. {primary.number}" if other.id in offence_ids else None
             related.append(Related(other.id, self.label(other), statement(other_norm, gloss)))
             stated.append(other_norm)
-        points += tuple(self.rest(primary, terms, lead, points, related))
+        points = self.rest(primary, terms, lead, points, related)
         quotes = tuple(q for n in stated for q in self.quotes(n))
         return Brief(lead, points, tuple(related), tuple(n.unit_id for n in stated), quotes, kind)
 
     def rest(self, unit: Unit, terms: set[str], lead: str, points: tuple[Point, ...],
-             related: list[Related]) -> list[Point]:
-        """The leading unit's other sentences, verbatim, while the reply stays short (FILL_WORDS):
-        a reply of 60 words said « refuse ou néglige de porter à une personne […] » and left out the
-        circumstances the article lists. Those sharing rare words with the question first, then
-        in the text's order; the whole text stays one click away."""
+             related: list[Related]) -> tuple[Point, ...]:
+        """`points` and the leading unit's other sentences, verbatim, while the reply stays short
+        (FILL_WORDS): a reply of 60 words said « refuse ou néglige de porter à une personne […] » and
+        left out the circumstances the article lists. Those sharing rare words with the question
+        first, then in the text's order; the whole text stays one click away. A sentence a point
+        already states with « […] » is shown whole in that point, not a second time below it
+        (art. 410bis: « Si le coupable […] les peines seront … » and then « Si le coupable, étant
+        un élève … »)."""
         shown = fold(" ".join([lead, *(p.text for p in points), *(r.text for r in related)]))
         label = self.label(unit)
         # The words the reply will show (render.passages_text): each line with its citation, the
@@ -198,21 +204,37 @@ class BriefComposer:
         words = 3 + len(lead.split()) + sum(len(f"{p.text} {p.label}".split()) for p in points) \
             + sum(len(f"{r.label} {r.text}".split()) for r in related) + NOTE_WORDS \
             + HEADING_WORDS * (1 + any(p.kind != "also" for p in points))
+        elided = {n: head for n, p in enumerate(points) if p.kind == "also" and p.unit_id == unit.id
+                  and len(head := elided_head(p.text)) >= MIN_HEAD_CHARS}
         candidates = [(part, piece) for part, sentence in text_sentences(unit.plain_text)
                       for piece in re.split(r"(?<=;)\s+", sentence)
                       if len(piece.split()) >= MIN_FILL_WORDS and fold(piece)[:40] not in shown]
-        order = sorted(range(len(candidates)),
-                       key=lambda i: (self.relevance(candidates[i][1], terms) < MIN_ALSO_RELEVANCE, i))
-        kept = []
-        for i in order:
+        distant = {i: self.relevance(candidates[i][1], terms) < MIN_ALSO_RELEVANCE for i in range(len(candidates))}
+        points, kept = list(points), []
+        # The elided points first, the shortest completion first (art. 410bis: its three-line
+        # penalty scale before the forty words on pupils' relatives), then new sentences.
+        completions = []
+        for i, (_, sentence) in enumerate(candidates):
+            same = next((n for n, head in elided.items() if fold(sentence).startswith(head)), None)
+            if same is not None:
+                del elided[same]
+                text = f"{points[same].text.split('«', 1)[0]}« {capped(sentence, MAX_POINT_WORDS)} »"
+                completions.append((distant[i], len(text.split()) - len(points[same].text.split()), i, same, text))
+        for _, grown, _, same, text in sorted(completions):
+            if words + grown <= FILL_WORDS:
+                points[same] = replace(points[same], text=text)
+                words += grown
+        completed = {i for *_, i, _, _ in completions}
+        for i in sorted((i for i in range(len(candidates)) if i not in completed), key=lambda i: (distant[i], i)):
             part, sentence = candidates[i]
             text = f"{capped(sentence, MAX_POINT_WORDS)} {label} {part}"
             if words + len(text.split()) > FILL_WORDS:
                 continue
             kept.append(i)
             words += len(text.split())
-        return [Point(unit.id, f"{label}, {candidates[i][0]}" if candidates[i][0] else label,
-                      f"« {capped(candidates[i][1], MAX_POINT_WORDS)} »", "also") for i in sorted(kept)]
+        return tuple(points) + tuple(Point(unit.id, f"{label}, {candidates[i][0]}" if candidates[i][0] else label,
+                                           f"« {capped(candidates[i][1], MAX_POINT_WORDS)} »", "also")
+                                     for i in sorted(kept))
 
     def unanswered(self, terms: set[str], unit: Unit) -> set[str]:
         """The question's words the leading unit does not contain: a further unit is cited for
@@ -631,7 +653,50 @@ def core(norm: Norm, max_words: int = MAX_CORE_WORDS, max_penalty_words: int = M
         end = start + len(piece.removesuffix(" […]"))
     if out and end is not None and sentence[end:].strip()[:1].isalnum() and not out.endswith("[…]"):
         out += " […]"  # cut mid-clause (a long subject is kept to its first words): say so
-    return capped(out, max_words) if out else capped(norm.sentence, max_words)
+    return capped(with_readers(out, sentence), max_words) if out else capped(norm.sentence, max_words)
+
+
+def with_readers(out: str, sentence: str) -> str:
+    """The items of an elided list that name the assistant's readers (READERS_RE) put back:
+    art. 410bis raises the penalty for violence « envers un conducteur, un accompagnateur, …, un
+    assistant social ou un psychologue d'un service public, …, un membre du centre public d'action
+    sociale, … »; cut after its second item, the lead left out the one that concerns the asker."""
+    fragments = [f for f in re.split(r"\s*\[…\]\s*", out) if f]
+    spans, position = [], 0
+    for fragment in fragments:
+        start = sentence.find(fragment, position)
+        if start < 0:
+            return out
+        spans.append((start, start + len(fragment)))
+        position = start + len(fragment)
+    found = [readers_named(sentence[end:start]) for (_, end), (start, _) in zip(spans, spans[1:])]
+    if not any(found):
+        return out  # as it was, to the character (« ut[…] » is the source's own cut)
+    pieces = [fragments[0]]
+    for runs, fragment in zip(found, fragments[1:]):
+        pieces += [" […] " + "".join(f"{run}, […] " for run in runs), fragment]
+    return "".join(pieces) + (" […]" if out.endswith("[…]") else "")
+
+
+def readers_named(span: str) -> list[str]:
+    """The runs of consecutive list items in `span` that name a reader, each verbatim."""
+    items = span.split(",")
+    runs, current = [], []
+    for item in items:
+        if READERS_RE.search(fold(item)):
+            current.append(item)
+        elif current:
+            runs.append(",".join(current).strip())
+            current = []
+    if current:
+        runs.append(",".join(current).strip())
+    return runs
+
+
+def elided_head(text: str) -> str:
+    """The folded words a point quotes before its first « […] » ("" when it elides nothing)."""
+    quoted = text.split("«", 1)[-1]
+    return fold(quoted.split("[…]", 1)[0]).strip(" ,;:") if "[…]" in quoted else ""
 
 
 def elide_lists(text: str) -> str:

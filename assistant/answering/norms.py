@@ -68,7 +68,10 @@ PENALTY_FIRST_RE = re.compile(r"^Ser(?:a|ont) puni", re.I)
 OFFENDER_RE = re.compile(r"(?:,\s*|\s+)(?=(?:celui|celle|ceux|celles) qui\b|quiconque\b|toute personne qui\b)", re.I)
 # The addressee is the head of the subject: cut before its long qualifications.
 ADDRESSEE_CUT_RE = re.compile(r"\s+et (?:a|ont|qui)\s|,\s*qui\b|\s+qui a été|,\s*(?=hors|sauf|sans préjudice)", re.I)
-MAX_ADDRESSEE_WORDS = 20
+# Long enough for art. 458's « Les médecins, …, par état ou par profession, des secrets qu'on leur
+# confie » (23 words; at 20 the reply said « des secrets […] », who confides them cut off); the
+# reply caps it again at a comma (answering/brief.py).
+MAX_ADDRESSEE_WORDS = 30
 # The cuts of ADDRESSEE_CUT_RE that open a restriction of the subject (not « , qui, hors le cas
 # où … », an exception, nor « , qui … » before the conduct of a penalty).
 SCOPE_CUT_RE = re.compile(r"\s+et (?:a|ont|qui)\s", re.I)

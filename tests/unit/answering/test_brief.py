@@ -392,3 +392,31 @@ def test_a_heading_in_capitals_is_never_quoted(composer):
     brief = composer.compose(["c-const-2019-44:extrait"], {}, "La Cour constitutionnelle a dit quoi dans cet arrêt ?")
     assert "COUR CONSTITUTIONNELLE" not in brief.lead
     assert not any("COUR CONSTITUTIONNELLE" in p.text for p in brief.points)
+
+
+def test_an_elided_list_keeps_the_items_that_name_the_reader(composer):
+    # Art. 410bis lists the persons whose aggressor risks more; the lead kept the first two and
+    # left out the social worker and the CPAS member who ask.
+    asked = "Un usager m'a frappée au guichet du CPAS, ça change la peine ?"
+    lead = composer.compose([P + "410bis"], {}, asked, offence=True).lead
+    assert "un conducteur, un accompagnateur […] un assistant social ou un psychologue d'un service public, […] " \
+           "un membre du centre public d'action sociale, […] les peines seront celles prévues" in lead, lead
+    # A list that names no reader is cut as before, and the source's own cuts stay as they are.
+    from assistant.answering.brief import with_readers
+    assert with_readers("un conducteur […] les peines", "un conducteur, un facteur, les peines") == "un conducteur […] les peines"
+    assert with_readers("cadre juridique ut[…]", "cadre juridique ut[…]") == "cadre juridique ut[…]"
+
+
+def test_a_sentence_a_point_elides_is_shown_whole_there_not_twice(composer, monkeypatch):
+    asked = "Un usager m'a frappée au guichet du CPAS, ça change la peine ?"
+    monkeypatch.setattr("assistant.answering.brief.FILL_WORDS", 400)
+    texts = [p.text for p in composer.compose([P + "410bis"], {}, asked, offence=True).points]
+    # Each sentence of the article once: « Si le coupable … » is not both elided and whole.
+    assert sum("le coupable" in t for t in texts) == 1, texts
+    # Shown whole in its point, which keeps its reading (« une infraction punie : »).
+    assert any(t.startswith("une infraction punie : « Les peines sont les suivantes: 1° dans les cas visés aux "
+                            "articles 398, 399 et 405, le maximum") for t in texts), texts
+    # Without room, the point stays as it was, and nothing repeats it.
+    monkeypatch.setattr("assistant.answering.brief.FILL_WORDS", 0)
+    texts = [p.text for p in composer.compose([P + "410bis"], {}, asked, offence=True).points]
+    assert sum("le coupable" in t for t in texts) == 1 and any("Les peines sont les suivantes […]" in t for t in texts), texts
