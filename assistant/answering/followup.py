@@ -304,6 +304,8 @@ def kind_of(message: str) -> tuple[str, str, bool]:
     content = content_words(body)
     own_ask = bool(SELF_RE.search(folded) or OTHER_RE.search(folded) or QUESTION_RE.search(folded))
     anaphoric = bool(SUBJECT_PRONOUN_RE.match(folded) or (CLITIC_RE.search(folded) and (len(content) < 4 or marked))
+                     # « …, et comment ça se déroule ? »: « ça » after a question word is the earlier matter
+                     or re.search(r"\b(?:comment|quand|ou|pourquoi|qui) (?:ca|cela)\b", folded)
                      or re.search(r"\b(?:ce cas|cette situation|cette personne|la meme chose|celui-ci|celle-ci|"
                                   # « les autres (participants) », « ce que j'ai dit (là-bas) »
                                   r"les autres|ce que (?:j'ai|je leur ai|je lui ai|on a) (?:dit|raconte|partage))\b",

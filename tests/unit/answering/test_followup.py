@@ -124,6 +124,14 @@ def history(*questions: str) -> list[dict]:
     (CONCERTATION, "je peux en parler à la famille ?",
      "Partager des informations confidentielles lors d'une concertation de cas : je peux en parler à la famille ?"),
     ("Que dit l'article 458 ?", "et le 458bis ?", "Que dit l'article 458bis ?"),
+    # « ça » after a question word is the earlier matter: a question of its own, on that situation
+    ("Une école organise une réunion de réseau pour un enfant qu'on suit : je peux y aller ?",
+     "ok mais qui l'organise normalement, et comment ça marche ?",
+     "Une école organise une réunion de réseau pour un enfant qu'on suit : qui l'organise normalement, et comment ça marche ?"),
+    ("Une école organise une réunion de réseau pour un enfant qu'on suit : je peux y aller ?",
+     "d'accord mais qui choisit les personnes présentes, et comment ça se passe ensuite ?",
+     "Une école organise une réunion de réseau pour un enfant qu'on suit : qui choisit les personnes présentes, et "
+     "comment ça se passe ensuite ?"),
 ])
 def test_a_follow_up_becomes_one_standalone_question(earlier, follow_up, expected):
     rewritten = standalone_question(follow_up, history(earlier))
