@@ -36,6 +36,10 @@ COMPILED = tuple((kind, re.compile(pattern)) for kind, pattern in KINDS)
 # lead is not switched to a penalty article (situations-8, a tuning set since session 14).
 DANGER_RE = re.compile(r"\brisqu\w*\s+(?:(?:vraiment|aussi|encore|bien|fort|peut-etre)\s+)?(?:de|d'|la meme)\b"
                        r"|\b(?:a|haut|en|un|des|du|gros|grand) risques?\b")
+# A risk ruled out is a permission asked: « on peut y parler … sans se mettre en faute ? », « je
+# peux prévenir sans risquer d'être poursuivie ? » ask whether it is allowed, not what it costs.
+SAFE_RE = re.compile(r"\bsans (?:me |se |nous |vous |te |m'|s')?(?:mettre en faute|etre en faute|risqu\w*(?: (?:d'etre|de) \w+)?|"
+                     r"(?:etre |d'etre )?(?:puni\w*|poursuivi\w*|sanctionn\w*|condamn\w*))")
 
 # The rule stated first for each kind of question; « general »: the article's main rule.
 PREFERRED = {
@@ -51,7 +55,7 @@ PREFERRED = {
 
 def question_kind(question: str) -> str:
     """One of may, must, risk, who, what, authority, general."""
-    folded = DANGER_RE.sub("danger", fold(question))
+    folded = DANGER_RE.sub("danger", SAFE_RE.sub("sans souci", fold(question)))
     for kind, pattern in COMPILED:
         if pattern.search(folded):
             return kind

@@ -20,6 +20,11 @@ pytestmark = pytest.mark.unit
     ("Et ses deux petites sœurs, qui risquent la même chose ?", "general"),
     ("Il risque vraiment de la tuer, je peux prévenir la police ?", "may"),
     ("Les jeunes à risque du quartier, on en parle en réunion ?", "general"),
+    # A risk ruled out asks whether it is allowed.
+    ("On peut en parler à la réunion sans se mettre en faute ?", "may"),
+    ("Je peux prévenir l'école sans risquer d'être poursuivie ?", "may"),
+    ("Je peux le dire sans être sanctionnée ?", "may"),
+    ("Qu'est-ce que je risque si je parle sans son accord ?", "risk"),
     ("Qui décide de la convocation de la cellule ?", "who"),
     ("Qu'est-ce qu'une personne vulnérable au sens du Code ?", "what"),
     ("Que dit la circulaire sur les conseillers ?", "authority"),
