@@ -57,9 +57,9 @@ class IssueSpotter:
     decides alone; hit@1 situations 0.786 → 0.804, question-parlementaire 0.791 → 0.767,
     dans-le-sujet 0.650 → 0.850 (short questions sit between issues); three: 0.804 / 0.744 / 0.800.
     A second encoder (the universal sentence encoder, `second`) adds its own cue match, weighted 0.1
-    (session 15): the two models err on different questions. On the ten tuning sets, replaying
-    the recorded lists, hit@1 273 → 283 of 351 (with temperature 0.03); choosing weight and
-    temperature on nine sets and scoring the tenth, +6 over the ten held-out sets."""
+    (session 15): the two models err on different questions. On the ten tuning sets, right first
+    units 274 → 283 of 351 (with temperature 0.03); weight and temperature chosen on nine sets and
+    scored on the tenth, 279 against 274 for e5 alone (eval/tune_issue_encoders.py)."""
 
     def __init__(self, issues: list[Issue], vectors: dict[str, list[float]], known_units: set[str],
                  temperature: float = 0.02, top_issues: int = 8, lexical: float = 0.005, neighbours: int = 2,
