@@ -185,6 +185,9 @@ def mentioned_documents(text: str, document: "Document", aliases: list) -> list[
 KIND_WORDS = {"décret": "decret", "loi": "loi", "circulaire": "circulaire", "arrêt": "arret", "code": "code"}
 KIND_REACH = 6  # words between « décret » and what tells which one (« le décret maltraitance de 2004 »)
 AUTHOR_RE = re.compile(r"^question (?:ecrite|parlementaire) (?:de )?([a-z-]+)")
+# The minister a parliamentary question is put to, in its title: « … de Christophe Bastin à
+# Christophe Collignon — « … » », « … Cassart, Députée, à François Desquesnes, Vice-Président … ».
+ADDRESSEE_RE = re.compile(r"\ba [a-z-]+ ([a-z-]{4,})(?=,| —| -)")
 NOT_DISTINCTIVE = {"janvier", "fevrier", "mars", "avril", "juillet", "juin", "septembre", "octobre", "novembre",
                    "decembre", "livre", "penal", "communaute", "francaise",
                    "cpas"}  # « la loi permet au CPAS de… » names no law: every question names the CPAS
@@ -195,14 +198,16 @@ def designations(corpus: "Corpus") -> list[tuple[str, set[str], str]]:
     without its title: « le décret maltraitance de 2004 », « la loi de 2018 », « le décret
     flamand », « la question de Bastin ». The year of its date and the words of its short label
     (« Décret flamand du 29 mars 2024 (Refuges) ») tell it apart; a parliamentary question is
-    named by its author alone."""
+    named by its author or by the minister it is put to."""
     out = []
     for document in corpus.documents.values():
         meta, label = document.meta, fold(document.label)
         years = set(re.findall(r"\b(?:19|20)\d\d\b", f"{meta.get('date') or ''} {label}"))
         author = AUTHOR_RE.match(label)
         if author:
-            out.append(("", {author.group(1)} | years, document.id))
+            # « qu'a répondu le ministre Collignon en 2022 ? »: the minister asked names it too.
+            minister = ADDRESSEE_RE.search(fold(str(meta.get("title") or "")))
+            out.append(("", {author.group(1)} | ({minister.group(1)} if minister else set()) | years, document.id))
             continue
         kind = KIND_WORDS.get(str(meta.get("kind") or ""))
         if kind is None:

@@ -90,6 +90,9 @@ def test_every_reference_resolves_to_a_unit_or_document(corpus):
     # the author names a parliamentary question; the year chooses among the author's
     ("Bastin en parlait dans sa question de 2022", ["qe-bastin-2022-513", "qe-bastin-2022-79"]),
     ("Qu'a répondu le ministre à Cassart ?", ["qe-cassart-2025"]),
+    # or the minister it was put to, the year choosing among his
+    ("Le ministre Collignon répondait quoi en 2022 ?", ["qe-bastin-2022-513", "qe-bastin-2022-79"]),
+    ("Desquesnes compte revoir la circulaire ?", ["qe-cassart-2025"]),
     # the region or community by its adjective
     ("Selon la circulaire wallonne, je dois vérifier quoi ?", ["circulaire-2022-06-02"]),
     ("Un décret wallon permet aux AS de siéger ?", []),
