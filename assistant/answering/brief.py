@@ -213,18 +213,18 @@ class BriefComposer:
         points, kept = list(points), []
         # The elided points first, the shortest completion first (art. 410bis: its three-line
         # penalty scale before the forty words on pupils' relatives), then new sentences.
-        completions = []
+        completions, completed = [], set()
         for i, (_, sentence) in enumerate(candidates):
             same = next((n for n, head in elided.items() if fold(sentence).startswith(head)), None)
             if same is not None:
                 del elided[same]
+                completed.add(i)
                 text = f"{points[same].text.split('«', 1)[0]}« {capped(sentence, MAX_POINT_WORDS)} »"
                 completions.append((distant[i], len(text.split()) - len(points[same].text.split()), i, same, text))
         for _, grown, _, same, text in sorted(completions):
             if words + grown <= FILL_WORDS:
                 points[same] = replace(points[same], text=text)
                 words += grown
-        completed = {i for *_, i, _, _ in completions}
         for i in sorted((i for i in range(len(candidates)) if i not in completed), key=lambda i: (distant[i], i)):
             part, sentence = candidates[i]
             text = f"{capped(sentence, MAX_POINT_WORDS)} {label} {part}"

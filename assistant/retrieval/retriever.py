@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from assistant.corpus.model import Corpus
@@ -14,7 +15,7 @@ from assistant.retrieval.lexicon import expand, spell_out
 from assistant.corpus.offences import named_offence, offence_names
 from assistant.corpus.references import alias_table, designations, loosely_named, named_documents, spoken_of
 from assistant.retrieval.scope import ScopeGuard
-from assistant.text import fold as fold_name, text_hash
+from assistant.text import MONTHS, fold as fold_name, text_hash
 
 SYSTEMS = ("hybrid", "bm25", "dense")
 PASSAGE_SLOT = 4  # the fifth place (`Retriever._fuse`)
@@ -68,8 +69,8 @@ QUANTITIES = (
                               r"\bquel taux|\bhoeveel|\bhow much"),
      re.compile(r"\beuros?\b|€|\bmontants?\b")),
     ("la date", re.compile(r"a quelle date|\bquelle date|depuis quand|a partir de quand"),
-     re.compile(r"\b\d{1,2}(?:er)? (?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|"
-                r"decembre) (?:19|20)\d\d\b|\b\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d\d\b")),
+     re.compile(rf"\b\d{{1,2}}(?:er)? (?:{'|'.join(fold_name(month) for month in MONTHS)}) (?:19|20)\d\d\b"
+                r"|\b\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d\d\b")),
 )
 QUANTITY_UNITS = 3  # the units a reply draws on (its lead and what it may cite beside it)
 
@@ -203,8 +204,8 @@ class Retriever:
         signal["missing"] = missing_article(query, self.corpus, self.aliases) \
             or unknown_numbering(query, self.corpus, self.aliases)
         signal["authority"] = bool(AUTHORITY_RE.search(question))
-        signal["unsettled"] = unsettled_quantity(query, [self.corpus.unit(h.unit_id).plain_text
-                                                         for h in hits[:QUANTITY_UNITS]])
+        signal["unsettled"] = unsettled_quantity(query, (self.corpus.unit(h.unit_id).plain_text
+                                                         for h in hits[:QUANTITY_UNITS]))
         if asked is not None and self.scope is not None:
             verdict = self.scope.judge(asked)
             signal.update(scope_covered=verdict.covered, scope_outside=verdict.not_covered,
@@ -364,14 +365,15 @@ def unknown_numbering(query: str, corpus: Corpus, aliases: list) -> str:
     return ""
 
 
-def unsettled_quantity(question: str, texts: list[str]) -> str:
+def unsettled_quantity(question: str, texts: Iterable[str]) -> str:
     """What the question asks for (« le délai », « le montant », « la date ») when none of `texts`
-    states one ("" otherwise)."""
+    states one ("" otherwise). The texts are read only when a quantity is asked."""
     folded = fold_name(question)
-    for what, asked, stated in QUANTITIES:
-        if asked.search(folded) and not any(stated.search(fold_name(text)) for text in texts):
-            return what
-    return ""
+    asked = [(what, stated) for what, asking, stated in QUANTITIES if asking.search(folded)]
+    if not asked:
+        return ""
+    found = [fold_name(text) for text in texts]
+    return next((what for what, stated in asked if not any(stated.search(text) for text in found)), "")
 
 
 def asks_offence(question: str, names: tuple = ()) -> bool:

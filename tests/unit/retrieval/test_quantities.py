@@ -36,3 +36,14 @@ def test_the_abstention_says_which_quantity_the_texts_do_not_fix(tmp_path):
     message = abstention_message(Corpus.load(tmp_path), unsettled="le délai")
     assert message.startswith("Les textes du corpus que cette question rejoint ne fixent pas le délai que vous demandez")
     assert "service juridique de votre CPAS" in message
+
+
+@pytest.mark.unit
+def test_the_units_are_read_only_when_a_quantity_is_asked():
+    def unread():
+        raise AssertionError("a unit's text was read for a question that asks no quantity")
+        yield ""
+
+    assert unsettled_quantity("Je peux prévenir le parquet ?", unread()) == ""
+    # Asked twice in one question, each is checked against the same texts.
+    assert unsettled_quantity("Quel délai, et quel montant ?", iter([DEADLINE])) == "le montant"
