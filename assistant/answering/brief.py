@@ -38,6 +38,7 @@ NOTE_WORDS = 20
 MIN_FILL_WORDS = 5
 MIN_HEAD_CHARS = 12  # « si le coupable »: a point's words before « […] » that tell its sentence
 HEADING_WORDS = 6
+MAX_TITLE_WORDS = 10  # a sentence this short without final punctuation is a title
 MAX_PROSE_WORDS = 60  # 90: words p50 question-parlementaire 180 → 230
 MIN_SHARED_PREFIX = 7  # « poursui »: shorter runs join unrelated words (« protég », « protect »)
 MIN_STEM = 5  # shortest stem that may hold another (« vulner » ⊂ « vulnerabilit »)
@@ -208,7 +209,8 @@ class BriefComposer:
                   and len(head := elided_head(p.text)) >= MIN_HEAD_CHARS}
         candidates = [(part, piece) for part, sentence in text_sentences(unit.plain_text)
                       for piece in re.split(r"(?<=;)\s+", sentence)
-                      if len(piece.split()) >= MIN_FILL_WORDS and fold(piece)[:40] not in shown]
+                      if len(piece.split()) >= MIN_FILL_WORDS and fold(piece)[:40] not in shown
+                      and not heading_like(piece)]
         distant = {i: self.relevance(candidates[i][1], terms) < MIN_ALSO_RELEVANCE for i in range(len(candidates))}
         points, kept = list(points), []
         # The elided points first, the shortest completion first (art. 410bis: its three-line
@@ -412,7 +414,8 @@ class BriefComposer:
             # quoi ? » whatever words the question used for the victim.
             return index == going_on or (punishing and modality_of(norm) == "penalty")
 
-        others = [(self.relevance(n.sentence, terms), i, n) for i, n in enumerate(norms) if n.sentence != chosen.sentence]
+        others = [(self.relevance(n.sentence, terms), i, n) for i, n in enumerate(norms)
+                  if n.sentence != chosen.sentence and not heading_like(n.sentence)]
         picked = sorted((item for item in others if item[0] >= MIN_ALSO_RELEVANCE or forced(item[1], item[2])),
                         key=lambda item: (not forced(item[1], item[2]), -item[0], item[1]))
         limit = MAX_ALSO + (going_on is not None)  # the continuation is part of the rule stated
@@ -636,7 +639,13 @@ def core(norm: Norm, max_words: int = MAX_CORE_WORDS, max_penalty_words: int = M
     if not (norm.action and norm.action in addressee):  # « celui qui s'abstient … » is the conduct
         addressee = capped(addressee, MAX_ADDRESSEE_WORDS, at_comma=True)
     penalty = capped(norm.penalty, max_penalty_words, at_comma=True)
-    pieces = [p for p in (addressee, norm.verb, norm.action, penalty) if p]
+    # A long conduct (« Quiconque aura, alors qu'il connaissait …, frauduleusement abusé … ») is cut
+    # before it fills the fragment: the penalty after it stays.
+    action = norm.action
+    room = max_words - sum(len(p.split()) for p in (addressee, norm.verb, penalty) if p and p not in action)
+    if penalty and len(action.split()) > room > 0:
+        action = capped(action, room)
+    pieces = [p for p in (addressee, norm.verb, action, penalty) if p]
     sentence = norm.sentence
     located = sorted(((sentence.find(p.removesuffix(" […]")), p) for p in pieces if p.removesuffix(" […]") in sentence),
                      key=lambda item: item[0])
@@ -691,6 +700,15 @@ def readers_named(span: str) -> list[str]:
     if current:
         runs.append(",".join(current).strip())
     return runs
+
+
+def heading_like(sentence: str) -> bool:
+    """A title, a list's opening words or one of its dashed items, which say nothing on their
+    own: « Les définitions générales », « Pour l'application du présent Code, l'on entend par: »,
+    « - un ministre ou secrétaire d'Etat; » (the new Code pénal's art. 2 filled a reply with four
+    of them)."""
+    text = sentence.strip()
+    return text.endswith(":") or text.startswith(("-", "–")) or (len(text.split()) <= MAX_TITLE_WORDS and not re.search(r"[.;!?»)\]]$", text))
 
 
 def elided_head(text: str) -> str:

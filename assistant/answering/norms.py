@@ -66,6 +66,8 @@ SENTENCE_END_RE = re.compile(r"(?<=\.)(?<!\bArt\.)(?<!\bart\.)(?<!\bal\.)(?<!\bn
 PENALTY_FIRST_RE = re.compile(r"^Ser(?:a|ont) puni", re.I)
 # Where the offender starts in such a sentence.
 OFFENDER_RE = re.compile(r"(?:,\s*|\s+)(?=(?:celui|celle|ceux|celles) qui\b|quiconque\b|toute personne qui\b)", re.I)
+# A subject that is the offender, its conduct after it: « Quiconque aura … », « Celui qui, … ».
+OFFENDER_START_RE = re.compile(r"^(?:quiconque|(?:celui|celle|ceux|celles|toute personne) qui)\b[\s,]*", re.I)
 # The addressee is the head of the subject: cut before its long qualifications.
 ADDRESSEE_CUT_RE = re.compile(r"\s+et (?:a|ont|qui)\s|,\s*qui\b|\s+qui a été|,\s*(?=hors|sauf|sans préjudice)", re.I)
 # Long enough for art. 458's « Les médecins, …, par état ou par profession, des secrets qu'on leur
@@ -204,6 +206,11 @@ def _read_parts(unit_id: str, sentence: str, part: str, modality: str, match: re
         _, _, conditions, more = split_clauses(rest, part, has_subject=False)
         # « Les … dépositaires …, qui, hors le cas où …, les auront révélés, seront punis »
         addressee, exceptions, action = split_subject(subject, part)
+        if not action and (offender := OFFENDER_START_RE.match(subject)):
+            # « Quiconque aura, alors qu'il connaissait la situation de faiblesse …, frauduleusement
+            # abusé de cette faiblesse … » : the subject is the conduct (cut at 30 words as an
+            # addressee, art. 442quater lost the abuse itself).
+            addressee, action = offender.group(0).strip(" ,"), clean(subject[offender.end():])
         return Norm(unit_id, modality, addressee, action, conditions, exceptions + more, penalty, part, sentence)
     if match.group(0).lower().startswith("il n"):  # « Il n'y a pas d'infraction lorsqu'une personne … »
         body = re.sub(r"^lorsqu[’']\s*", "", rest, flags=re.I)

@@ -420,3 +420,26 @@ def test_a_sentence_a_point_elides_is_shown_whole_there_not_twice(composer, monk
     monkeypatch.setattr("assistant.answering.brief.FILL_WORDS", 0)
     texts = [p.text for p in composer.compose([P + "410bis"], {}, asked, offence=True).points]
     assert sum("le coupable" in t for t in texts) == 1 and any("Les peines sont les suivantes […]" in t for t in texts), texts
+
+
+def test_a_long_conduct_is_cut_before_the_penalty_is(composer):
+    # Art. 442quater's conduct is 58 words: the lead keeps the abuse and the penalty after it.
+    asked = "Son neveu a vidé le compte de sa tante qui perd la tête : qu'est-ce que le pénal prévoit ?"
+    lead = composer.compose([P + "442quater"], {}, asked, offence=True).lead
+    assert "frauduleusement abusé de cette faiblesse" in lead, lead
+    assert "sera puni d'une peine d'un mois à deux ans d'emprisonnement" in lead, lead
+    assert len(lead.split()) <= 80, lead
+
+
+def test_titles_and_the_openings_of_lists_are_never_listed_alone(composer, monkeypatch):
+    # The new Code pénal's art. 2 carries the book's headings and « l'on entend par: »; a reply
+    # listed four of them as what the text « also » provides.
+    monkeypatch.setattr("assistant.answering.brief.FILL_WORDS", 400)
+    asked = "Le nouveau Code pénal donne une définition générale de partenaire ?"
+    brief = composer.compose(["code-penal-2024:art-2"], {}, asked)
+    texts = [p.text for p in brief.points]
+    assert texts and not any(t.endswith(":") or "Les définitions générales »" in t or "« -" in t
+                             or "entend par: »" in t for t in texts), texts
+    from assistant.answering.brief import heading_like
+    assert heading_like("Les infractions de droit commun et leurs peines")
+    assert not heading_like("L'amende sera appliquée autant de fois qu'il y a de victimes.")

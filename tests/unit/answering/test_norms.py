@@ -175,3 +175,16 @@ def test_initials_do_not_end_a_sentence(corpus):
     assert "F. Daoût et A. Alen" in bench and "J.-P. Snappe" in bench
     assert [s for _, s in sentences("Le juge a statué. Les parties ont été entendues.")] == [
         "Le juge a statué.", "Les parties ont été entendues."]
+
+
+def test_an_offender_subject_is_read_as_the_conduct(corpus):
+    # « Quiconque aura, alors qu'il connaissait la situation de faiblesse …, frauduleusement abusé
+    # de cette faiblesse … sera puni »: the subject is the offence; read as an addressee, it was
+    # cut at 30 words, before the abuse itself.
+    norm = next(n for n in read_norms(corpus.unit("code-penal-1867:art-442quater")) if n.modality == "penalty")
+    assert norm.addressee == "Quiconque"
+    assert norm.action.startswith("aura, alors qu'il connaissait la situation de faiblesse")
+    assert norm.action.endswith("portant gravement atteinte à son intégrité physique ou mentale ou à son patrimoine")
+    # A subject naming who is bound keeps its reading (art. 458: the conduct after « qui »).
+    secrecy = next(n for n in read_norms(corpus.unit("code-penal-1867:art-458")) if n.modality == "penalty")
+    assert secrecy.addressee.startswith("Les médecins") and secrecy.action == "les auront révélés"
