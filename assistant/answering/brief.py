@@ -38,6 +38,10 @@ NOTE_WORDS = 20
 MIN_FILL_WORDS = 5
 MIN_HEAD_CHARS = 12  # « si le coupable »: a point's words before « […] » that tell its sentence
 HEADING_WORDS = 6
+MIN_FOCUS_IDF = 2.0  # a word in fewer than one unit in seven
+FOCUS_BACK = 12  # words a focused fragment may start before the question's word
+FOCUS_AFTER = 16  # and end after it, at a comma FOCUS_MIN_AFTER words on or later
+FOCUS_MIN_AFTER = 6
 MAX_TITLE_WORDS = 10  # a sentence this short without final punctuation is a title
 MAX_PROSE_WORDS = 60  # 90: words p50 question-parlementaire 180 → 230
 MIN_SHARED_PREFIX = 7  # « poursui »: shorter runs join unrelated words (« protég », « protect »)
@@ -161,7 +165,7 @@ class BriefComposer:
         primary = self.corpus.unit(unit_ids[0])
         norm = self.choose(primary, kind, terms)
         label = self.label(primary)
-        points = self.points(norm, primary)
+        points = self.points(norm, primary, terms)
         nature = self.corpus.document_of(primary).meta.get("kind") or ""
         lead = lead_sentence(norm, label, kind, tuple(points), primary.kind == "article", nature)
         points += self.also(primary, norm, terms, kind)
@@ -434,7 +438,7 @@ class BriefComposer:
             words += len(text.split())
         return kept
 
-    def points(self, norm: Norm, unit: Unit) -> list[Point]:
+    def points(self, norm: Norm, unit: Unit, terms: set[str] = frozenset()) -> list[Point]:
         label = self.label(unit)
         out = []
         if norm.verb == ":":  # a definition's text is its lead, not a condition
@@ -442,8 +446,43 @@ class BriefComposer:
         for kind, fragments in (("scope", norm.scope), ("condition", norm.conditions), ("exception", norm.exceptions)):
             for fragment in fragments:
                 where = f"{label}, {fragment.part}" if fragment.part else label
-                out.append(Point(unit.id, where, capped(elide_lists(fragment.text), MAX_POINT_WORDS), kind))
+                out.append(Point(unit.id, where, self.focused(elide_lists(fragment.text), MAX_POINT_WORDS, terms), kind))
         return out[:MAX_POINTS]
+
+    def focused(self, text: str, max_words: int, terms: set[str]) -> str:
+        """`capped`, unless a rare word of the question lies past the cut: then the fragment's first
+        words, « […] », and the clause holding that word (art. 458bis's victims, asked about a young
+        woman « avec un handicap mental »: « … en raison de son âge, d'un état de grossesse, […] d'une
+        infirmité ou d'une déficience physique ou mentale »). Verbatim pieces only."""
+        words = text.split()
+        if len(words) <= max_words or not terms:
+            return capped(text, max_words)
+        stems = [self.analyzer(word) for word in words]
+        shown = {stem for group in stems[:max_words] for stem in group}
+        wanted = {t for t in terms if t not in shown and self.idf(t) >= MIN_FOCUS_IDF}
+        at = next((i for i in range(max_words, len(words)) if any(
+            stem in wanted or (len(stem) >= MIN_STEM and any(same_word(stem, t) for t in wanted))
+            for stem in stems[i])), None)
+        if at is None:
+            return capped(text, max_words)
+        # The clause holding the word: from the comma before it (at most FOCUS_BACK words back)
+        # to a comma after it (FOCUS_MIN_AFTER to FOCUS_AFTER words on); the first words fill the rest.
+        start = next((i + 1 for i in range(at - 1, max(at - FOCUS_BACK, 0) - 1, -1) if words[i].endswith((",", ";"))),
+                     max(at - FOCUS_BACK // 2, 0))
+        end = next((i + 1 for i in range(at + FOCUS_MIN_AFTER, min(at + FOCUS_AFTER, len(words)))
+                    if words[i].endswith((",", ";"))),
+                   min(at + FOCUS_AFTER, len(words)))
+        room = max_words - (end - start)
+        if room < MIN_FILL_WORDS:
+            return capped(text, max_words)
+        head = capped(" ".join(words[:start]), room, at_comma=True).removesuffix(" […]").rstrip(" ,;:")
+        tail = " ".join(words[start:end]).rstrip(" ,;:")
+        return f"{head} […] {tail}" + (" […]" if end < len(words) else "")
+
+    def idf(self, stem: str) -> float:
+        if self._idf is None:
+            self.relevance("", set())
+        return self._idf.get(stem, 0.0)
 
     def referenced(self, norm: Norm, unit: Unit) -> list[Unit]:
         """Units of the same document that the rule's exceptions name (« sans préjudice des

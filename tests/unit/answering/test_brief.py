@@ -443,3 +443,16 @@ def test_titles_and_the_openings_of_lists_are_never_listed_alone(composer, monke
     from assistant.answering.brief import heading_like
     assert heading_like("Les infractions de droit commun et leurs peines")
     assert not heading_like("L'amende sera appliquée autant de fois qu'il y a de victimes.")
+
+
+def test_a_long_condition_shows_the_clause_holding_the_questions_rare_word(composer, corpus):
+    # Art. 458bis's victims run past the cut: asked about a woman « avec une déficience mentale »,
+    # the point shows its first words and the clause naming her, not only the first 45 words.
+    asked = "Une jeune femme de 22 ans avec une déficience mentale est frappée par son frère : je peux prévenir le procureur ?"
+    scope = next(p.text for p in composer.compose([P + "458bis"], {}, asked).points if p.kind == "scope")
+    assert scope.startswith("et a de ce fait connaissance") and "d'une déficience physique ou mentale" in scope, scope
+    assert verbatim(scope, corpus.unit(P + "458bis").plain_text) and len(scope.split()) <= 50, scope
+    # A question whose words the first words already hold gets the plain cut.
+    plain = "Une ado de 15 ans est frappée par son père : je peux prévenir le procureur ?"
+    scope = next(p.text for p in composer.compose([P + "458bis"], {}, plain).points if p.kind == "scope")
+    assert "déficience" not in scope and scope.endswith("[…]"), scope
