@@ -19,6 +19,7 @@ from assistant.text import MONTHS, fold as fold_name, text_hash
 
 SYSTEMS = ("hybrid", "bm25", "dense")
 PASSAGE_SLOT = 4  # the fifth place (`Retriever._fuse`)
+NAMED_WINDOW = 5  # a unit of a text the question names this high leads (`Retriever._named_first`)
 INJECTION_RE = re.compile(
     r"(ignore|oublie|ne tiens pas compte d)\w*\s+(?:\w+\s+){0,3}(instructions?|consignes?|r[eè]gles?|corpus|sources?)"
     r"|tu es (maintenant|désormais)\b|réponds? de mémoire|sans (citer|restriction)|system prompt|jailbreak",
@@ -193,6 +194,8 @@ class Retriever:
             lists["context"] = self._context(context)
         named = named_documents(query, self.aliases) + loosely_named(query, self.designations)
         ranked = self._fuse(lists, frozenset(named))
+        if self.system == "hybrid":
+            ranked = self._named_first(ranked, set(named))
         signal = {name: (hits[0][1] if hits else 0.0) for name, hits in lists.items() if name not in ("issues", "context")}
         signal["as_asked"] = as_asked
         # How strongly the legal questions spotted point at each unit: the reply cites a second
@@ -296,6 +299,18 @@ class Retriever:
             order.insert(PASSAGE_SLOT, best_passage)
         return [Hit(u, scores[u], best_chunk[u], "both" if len(seen_in[u]) > 1 else next(iter(seen_in[u])))
                 for u in order]
+
+    def _named_first(self, ranked: list[Hit], named: set[str]) -> list[Hit]:
+        """A question that names a text of the corpus (« le décret maltraitance de 2004 m'oblige à
+        agir ? ») is answered from it when one of its units is among the first NAMED_WINDOW, unless
+        the first unit speaks of that text (the minister's answer about « la circulaire »). The
+        score boost alone (named_boost) left art. 458bis, which the issues of child abuse all
+        vote for, above the decree named. Tuning sets: +1 first unit of 384, none lost."""
+        if not named or not ranked or ranked[0].unit_id.split(":")[0] in named \
+                or spoken_of(self.corpus, ranked[0].unit_id) & named:
+            return ranked
+        found = next((n for n, hit in enumerate(ranked[:NAMED_WINDOW]) if hit.unit_id.split(":")[0] in named), None)
+        return ranked if found is None else [ranked[found], *ranked[:found], *ranked[found + 1:]]
 
     @property
     def unit_chunk(self) -> dict[str, int]:

@@ -378,3 +378,15 @@ def test_asks_offence(question, expected):
     from assistant.retrieval.retriever import asks_offence
 
     assert asks_offence(question) is expected
+
+
+def test_a_text_named_leads_even_when_the_issues_of_the_situation_point_elsewhere(hybrid):
+    # Every issue of child abuse votes for art. 458bis; the decree the question names is asked about.
+    asked = "Un collègue dit que le décret maltraitance de 2004 l'oblige à agir dès qu'il a un doute sur un enfant. Vrai ?"
+    retrieval = hybrid.retrieve(asked, 10)
+    assert retrieval.unit_ids[0].startswith("decret-cf-2004-05-12-maltraitance:"), retrieval.unit_ids
+    # Without the name, the same situation is free to lead with another text.
+    from assistant.retrieval.retriever import Hit
+    ranked = [Hit("code-penal-1867:art-458bis", 2.0, 0, "issues"), Hit("decret-cf-2004-05-12-maltraitance:art-3", 1.0, 1, "issues")]
+    assert hybrid._named_first(ranked, set())[0].unit_id == "code-penal-1867:art-458bis"
+    assert hybrid._named_first(ranked, {"decret-cf-2004-05-12-maltraitance"})[0].unit_id.startswith("decret-cf")
