@@ -225,7 +225,7 @@ class BriefComposer:
             if same is not None:
                 del elided[same]
                 completed.add(i)
-                text = f"{points[same].text.split('«', 1)[0]}« {capped(sentence, MAX_POINT_WORDS)} »"
+                text = f"{points[same].text.split('«', 1)[0]}« {self.focused(sentence, MAX_POINT_WORDS, terms, unit)} »"
                 completions.append((distant[i], len(text.split()) - len(points[same].text.split()), i, same, text))
         for _, grown, _, same, text in sorted(completions):
             if words + grown <= FILL_WORDS:
@@ -233,13 +233,13 @@ class BriefComposer:
                 words += grown
         for i in sorted((i for i in range(len(candidates)) if i not in completed), key=lambda i: (distant[i], i)):
             part, sentence = candidates[i]
-            text = f"{capped(sentence, MAX_POINT_WORDS)} {label} {part}"
+            text = f"{self.focused(sentence, MAX_POINT_WORDS, terms, unit)} {label} {part}"
             if words + len(text.split()) > FILL_WORDS:
                 continue
             kept.append(i)
             words += len(text.split())
         return tuple(points) + tuple(Point(unit.id, f"{label}, {candidates[i][0]}" if candidates[i][0] else label,
-                                           f"« {capped(candidates[i][1], MAX_POINT_WORDS)} »", "also")
+                                           f"« {self.focused(candidates[i][1], MAX_POINT_WORDS, terms, unit)} »", "also")
                                      for i in sorted(kept))
 
     def unanswered(self, terms: set[str], unit: Unit) -> set[str]:
@@ -431,7 +431,7 @@ class BriefComposer:
         best one that share rare words with the question, within MAX_PROSE_WORDS."""
         kept, words = [], 0
         for score, sentence in self.ranked_sentences(unit, terms)[1:]:
-            text = capped(sentence, MAX_POINT_WORDS)
+            text = self.focused(sentence, MAX_POINT_WORDS, terms, unit)
             if score < MIN_ALSO_RELEVANCE or kept and words + len(text.split()) > MAX_PROSE_WORDS:
                 break
             kept.append(text)
@@ -446,16 +446,18 @@ class BriefComposer:
         for kind, fragments in (("scope", norm.scope), ("condition", norm.conditions), ("exception", norm.exceptions)):
             for fragment in fragments:
                 where = f"{label}, {fragment.part}" if fragment.part else label
-                out.append(Point(unit.id, where, self.focused(elide_lists(fragment.text), MAX_POINT_WORDS, terms), kind))
+                out.append(Point(unit.id, where, self.focused(elide_lists(fragment.text), MAX_POINT_WORDS, terms, unit), kind))
         return out[:MAX_POINTS]
 
-    def focused(self, text: str, max_words: int, terms: set[str]) -> str:
+    def focused(self, text: str, max_words: int, terms: set[str], unit: Unit) -> str:
         """`capped`, unless a rare word of the question lies past the cut: then the fragment's first
         words, « […] », and the clause holding that word (art. 458bis's victims, asked about a young
         woman « avec un handicap mental »: « … en raison de son âge, d'un état de grossesse, […] d'une
-        infirmité ou d'une déficience physique ou mentale »). Verbatim pieces only."""
+        infirmité ou d'une déficience physique ou mentale »). Verbatim pieces only. The words naming
+        the text itself (« arrêt », « décret ») point nowhere in it."""
+        terms = terms - set(self.analyzer(self.label(unit)))
         words = text.split()
-        if len(words) <= max_words or not terms:
+        if len(words) <= max_words + FOCUS_BACK or not terms:  # a short overrun loses little as cut
             return capped(text, max_words)
         stems = [self.analyzer(word) for word in words]
         shown = {stem for group in stems[:max_words] for stem in group}
@@ -476,6 +478,8 @@ class BriefComposer:
         if room < MIN_FILL_WORDS:
             return capped(text, max_words)
         head = capped(" ".join(words[:start]), room, at_comma=True).removesuffix(" […]").rstrip(" ,;:")
+        if len(head.split()) < room // 2:  # « Dès lors, … »: a comma too early to cut at
+            head = capped(" ".join(words[:start]), room).removesuffix(" […]").rstrip(" ,;:")
         tail = " ".join(words[start:end]).rstrip(" ,;:")
         return f"{head} […] {tail}" + (" […]" if end < len(words) else "")
 

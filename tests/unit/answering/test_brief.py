@@ -456,3 +456,17 @@ def test_a_long_condition_shows_the_clause_holding_the_questions_rare_word(compo
     plain = "Une ado de 15 ans est frappée par son père : je peux prévenir le procureur ?"
     scope = next(p.text for p in composer.compose([P + "458bis"], {}, plain).points if p.kind == "scope")
     assert "déficience" not in scope and scope.endswith("[…]"), scope
+
+
+def test_a_long_sentence_shown_below_the_lead_is_focused_on_the_question_too(composer, corpus):
+    # The Flemish decree's definitions are one long sentence: cut at 45 words it stopped before
+    # the data-protection regulation the question asks about.
+    unit = "decret-fl-2024-03-29-refuges:art-2"
+    asked = "Le décret flamand sur les refuges parle du règlement sur la protection des données ?"
+    texts = [p.text for p in composer.compose([unit], {}, asked).points]
+    assert any("règlement général sur la protection des données" in t for t in texts), texts
+    assert all(verbatim(t.split("«", 1)[1].rsplit("»", 1)[0], corpus.unit(unit).plain_text) for t in texts), texts
+    # Words that only name the text (« décret ») point nowhere in it.
+    text = "un mot " * 35 + "le décret final, et la protection des données."
+    assert composer.focused(text, 45, {"decret"}, corpus.unit(unit)) == capped(text, 45)
+    assert "protection des données" in composer.focused(text, 45, {"decret", "protect"}, corpus.unit(unit))
