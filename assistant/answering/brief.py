@@ -411,18 +411,20 @@ class BriefComposer:
             return [Point(unit.id, label, f"« {text} »", "also") for text in self.more_prose(unit, terms)]
         norms = read_norms(unit)
         going_on = continuation(norms, chosen)
+        before = antecedent(norms, chosen)
         punishing = kind == "risk" and modality_of(chosen) == "penalty"
 
         def forced(index: int, norm: Norm) -> bool:
             # « portée à deux ans lorsque la personne … est mineure d'âge » answers « je risque
             # quoi ? » whatever words the question used for the victim.
-            return index == going_on or (punishing and modality_of(norm) == "penalty")
+            return index in (going_on, before) or (punishing and modality_of(norm) == "penalty")
 
         others = [(self.relevance(n.sentence, terms), i, n) for i, n in enumerate(norms)
                   if n.sentence != chosen.sentence and not heading_like(n.sentence)]
         picked = sorted((item for item in others if item[0] >= MIN_ALSO_RELEVANCE or forced(item[1], item[2])),
                         key=lambda item: (not forced(item[1], item[2]), -item[0], item[1]))
-        limit = MAX_ALSO + (going_on is not None)  # the continuation is part of the rule stated
+        # The continuation, and the rule a lead pointing back names, are part of the rule stated.
+        limit = MAX_ALSO + (going_on is not None) + (before is not None)
         return [Point(unit.id, f"{label}, {n.part}" if n.part else label, statement(n) + sanction(norms, i, chosen), "also")
                 for _, i, n in sorted(picked[:limit], key=lambda item: item[1])]
 
@@ -570,6 +572,17 @@ def continuation(norms: tuple[Norm, ...], chosen: Norm) -> int | None:
     index = next((i + 1 for i, n in enumerate(norms) if n.sentence == chosen.sentence), None)
     if index is None or index >= len(norms) or modality_of(norms[index]) == "penalty" \
             or not BACK_REFERENCE_RE.match(norms[index].sentence):
+        return None
+    return index
+
+
+def antecedent(norms: tuple[Norm, ...], chosen: Norm) -> int | None:
+    """The index of the rule a penalty stated points back at (« Toute personne violant ce secret
+    sera punie … » after « Les participants sont tenus au secret relativement aux secrets
+    communiqués durant la concertation »): without it, « ce secret » says not which secret. The
+    mirror of `sanction`."""
+    index = next((i - 1 for i, n in enumerate(norms) if n.sentence == chosen.sentence), None)
+    if index is None or index < 0 or modality_of(chosen) != "penalty" or not BACK_REFERENCE_RE.match(chosen.sentence):
         return None
     return index
 

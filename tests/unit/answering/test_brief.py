@@ -470,3 +470,15 @@ def test_a_long_sentence_shown_below_the_lead_is_focused_on_the_question_too(com
     text = "un mot " * 35 + "le décret final, et la protection des données."
     assert composer.focused(text, 45, {"decret"}, corpus.unit(unit)) == capped(text, 45)
     assert "protection des données" in composer.focused(text, 45, {"decret", "protect"}, corpus.unit(unit))
+
+
+def test_a_penalty_pointing_back_brings_the_rule_it_punishes(composer):
+    # « Toute personne violant ce secret sera punie … »: which secret is the sentence before it.
+    asked = "Après une réunion de concertation, un éducateur a tout raconté au voisin : il risque quoi ?"
+    brief = composer.compose([P + "458ter"], {}, asked, offence=True)
+    assert "violant ce secret" in brief.lead, brief.lead
+    assert any("Les participants sont tenus au secret" in p.text for p in brief.points), [p.text for p in brief.points]
+    from assistant.answering.brief import antecedent
+    norms = read_norms(composer.corpus.unit(P + "458ter"))
+    first = norms[0]
+    assert antecedent(norms, first) is None  # nothing before the first rule, nor a rule pointing back
