@@ -117,32 +117,34 @@ class BriefComposer:
         self.second_ratio = second_ratio
         self.cite_seconds = cite_seconds
         self.analyzer = FrenchAnalyzer()
-        self._idf: dict[str, float] | None = None
 
     @cached_property
     def aliases(self) -> list:
         """The documents' names (corpus/references.py), read once per composer."""
         return alias_table(self.corpus)
 
+    @cached_property
+    def idf(self) -> dict[str, float]:
+        """How rare each word (stem) is among the corpus's units, read once per composer."""
+        units = [set(self.analyzer(u.plain_text)) for u in self.corpus.units]
+        counts: dict[str, int] = {}
+        for words in units:
+            for word in words:
+                counts[word] = counts.get(word, 0) + 1
+        return {w: math.log(len(units) / n) for w, n in counts.items()}
+
     def relevance(self, text: str, terms: set[str]) -> float:
         """The rarity-weighted words a sentence shares with the question: « secret » is in most
         units and weighs little, « concertation » or « huis clos » weigh much."""
-        if self._idf is None:
-            units = [set(self.analyzer(u.plain_text)) for u in self.corpus.units]
-            counts: dict[str, int] = {}
-            for words in units:
-                for word in words:
-                    counts[word] = counts.get(word, 0) + 1
-            self._idf = {w: math.log(len(units) / n) for w, n in counts.items()}
         words = set(self.analyzer(text))
         score = 0.0
         for term in terms:
             if term in words:
-                score += self._idf.get(term, 0.0)
+                score += self.idf.get(term, 0.0)
             elif len(term) >= MIN_STEM and (word := next((w for w in words if same_word(w, term)), None)):
                 # « vulnérable » and « vulnérabilité » stem apart (vulner / vulnerabilit): one
                 # stem holding the other is the same word for choosing a sentence.
-                score += self._idf.get(term) or self._idf.get(word, 0.0)
+                score += self.idf.get(term) or self.idf.get(word, 0.0)
         return score
 
     def compose(self, unit_ids: list[str], pull: dict[str, float], question: str,
@@ -463,7 +465,7 @@ class BriefComposer:
             return capped(text, max_words)
         stems = [self.analyzer(word) for word in words]
         shown = {stem for group in stems[:max_words] for stem in group}
-        wanted = {t for t in terms if t not in shown and self.idf(t) >= MIN_FOCUS_IDF}
+        wanted = {t for t in terms if t not in shown and self.idf.get(t, 0.0) >= MIN_FOCUS_IDF}
         at = next((i for i in range(max_words, len(words)) if any(
             stem in wanted or (len(stem) >= MIN_STEM and any(same_word(stem, t) for t in wanted))
             for stem in stems[i])), None)
@@ -484,11 +486,6 @@ class BriefComposer:
             head = capped(" ".join(words[:start]), room).removesuffix(" […]").rstrip(" ,;:")
         tail = " ".join(words[start:end]).rstrip(" ,;:")
         return f"{head} […] {tail}" + (" […]" if end < len(words) else "")
-
-    def idf(self, stem: str) -> float:
-        if self._idf is None:
-            self.relevance("", set())
-        return self._idf.get(stem, 0.0)
 
     def referenced(self, norm: Norm, unit: Unit) -> list[Unit]:
         """Units of the same document that the rule's exceptions name (« sans préjudice des
@@ -764,7 +761,8 @@ def heading_like(sentence: str) -> bool:
     « - un ministre ou secrétaire d'Etat; » (the new Code pénal's art. 2 filled a reply with four
     of them)."""
     text = sentence.strip()
-    return text.endswith(":") or text.startswith(("-", "–")) or (len(text.split()) <= MAX_TITLE_WORDS and not re.search(r"[.;!?»)\]]$", text))
+    untitled = len(text.split()) <= MAX_TITLE_WORDS and not re.search(r"[.;!?»)\]]$", text)
+    return text.endswith(":") or text.startswith(("-", "–")) or untitled
 
 
 def elided_head(text: str) -> str:
