@@ -139,6 +139,11 @@ class RetrievalSettings:
     # Abstain when an example question of a topic the corpus does not cover (scope.yaml) is
     # closer than any covered example by more than this; None switches the check off.
     scope_margin: float | None = 0.05
+    # … by more than 0.07 when BM25 finds strong lexical support (strong_bm25), as for the
+    # distance above (session 16, tuning sets: 2 in-scope questions whose right unit came first
+    # no longer refused; no out-of-corpus question of any set answered, hors-sujet included; at
+    # 0.08 one out-of-corpus question of the tuning sets would be).
+    supported_scope_margin: float = 0.02
 
 
 class Retriever:
@@ -211,8 +216,11 @@ class Retriever:
                                                          for h in hits[:QUANTITY_UNITS]))
         if asked is not None and self.scope is not None:
             verdict = self.scope.judge(asked)
+            margin = self.settings.scope_margin
+            if signal.get("bm25", 0.0) >= self.settings.strong_bm25:
+                margin += self.settings.supported_scope_margin
             signal.update(scope_covered=verdict.covered, scope_outside=verdict.not_covered,
-                          scope_topic=verdict.topic if verdict.outside(self.settings.scope_margin) else "")
+                          scope_topic=verdict.topic if verdict.outside(margin) else "")
         # A question that names a text of the corpus, and finds it first (or a unit that refers to
         # it: the parliamentary answer that speaks of « la circulaire wallonne »), asks what that
         # text says, whatever else it mentions (« le décret flamand de 2024 … il renvoie au RGPD ? »).

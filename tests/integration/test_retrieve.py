@@ -390,3 +390,21 @@ def test_a_text_named_leads_even_when_the_issues_of_the_situation_point_elsewher
     ranked = [Hit("code-penal-1867:art-458bis", 2.0, 0, "issues"), Hit("decret-cf-2004-05-12-maltraitance:art-3", 1.0, 1, "issues")]
     assert hybrid._named_first(ranked, set())[0].unit_id == "code-penal-1867:art-458bis"
     assert hybrid._named_first(ranked, {"decret-cf-2004-05-12-maltraitance"})[0].unit_id.startswith("decret-cf")
+
+
+def test_strong_lexical_support_widens_the_scope_margin(small_corpus, live_index, embeddings, monkeypatch):
+    # An example of a topic outside the corpus 0.06 closer than any covered one: refused on the
+    # plain margin (0.05), answered when BM25 finds the question's words strongly (0.05 + 0.02).
+    from assistant.retrieval.scope import ScopeVerdict
+    question = "Art. 458bis : procureur du Roi, mineur, danger grave et imminent ?"
+
+    def retrieve(strong_bm25):
+        retriever = Retriever(small_corpus, live_index, embeddings, settings=RetrievalSettings(strong_bm25=strong_bm25))
+        monkeypatch.setattr(retriever.scope, "judge", lambda vector: ScopeVerdict(0.50, 0.56, "un sujet voisin"))
+        return retriever.retrieve(question, 10)
+
+    supported = retrieve(RetrievalSettings().strong_bm25)
+    assert supported.signal["bm25"] >= RetrievalSettings().strong_bm25
+    assert supported.signal["scope_topic"] == "" and not supported.abstained
+    unsupported = retrieve(1000.0)
+    assert unsupported.signal["scope_topic"] == "un sujet voisin" and unsupported.abstained
