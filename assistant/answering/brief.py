@@ -459,10 +459,10 @@ class BriefComposer:
         woman « avec un handicap mental »: « … en raison de son âge, d'un état de grossesse, […] d'une
         infirmité ou d'une déficience physique ou mentale »). Verbatim pieces only. The words naming
         the text itself (« arrêt », « décret ») point nowhere in it."""
-        terms = terms - set(self.analyzer(self.label(unit)))
         words = text.split()
         if len(words) <= max_words + FOCUS_BACK or not terms:  # a short overrun loses little as cut
-            return capped(text, max_words)
+            return capped(text, max_words)  # most fragments: nothing analysed
+        terms = terms - set(self.analyzer(self.label(unit)))
         stems = [self.analyzer(word) for word in words]
         shown = {stem for group in stems[:max_words] for stem in group}
         wanted = {t for t in terms if t not in shown and self.idf.get(t, 0.0) >= MIN_FOCUS_IDF}
