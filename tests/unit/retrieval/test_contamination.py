@@ -40,6 +40,7 @@ EVAL_FILES = (
     "eval/gold/situations-11.jsonl",
     "eval/gold/situations-12.jsonl",
     "eval/gold/situations-13.jsonl",
+    "eval/gold/situations-14.jsonl",
 )
 # Two of the four (≥ 0.75) of the shorter question's distinctive words shared: a question of
 # four words that shares three (« Un avocat peut-il participer à une concertation de cas ? » /
