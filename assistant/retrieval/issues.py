@@ -28,12 +28,16 @@ class Issue:
     title: str
     units: tuple[str, ...]  # most decisive first
     cues: tuple[str, ...]
+    # Answers only « what does the author risk? » (issues.yaml `asks: infraction`): the same
+    # neglected child raises « must I report? » (art. 458bis, 422bis) when the question asks
+    # what to do, so the issue votes only when the question asks about an offence.
+    offence_only: bool = False
 
 
 def load_issues(path: Path = ISSUES_FILE) -> list[Issue]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return [Issue(str(entry["id"]), str(entry["title"]), tuple(entry["units"]),
-                  tuple(str(cue) for cue in entry["cues"]))
+                  tuple(str(cue) for cue in entry["cues"]), entry.get("asks") == "infraction")
             for entry in raw.get("issues", [])]
 
 
@@ -65,7 +69,9 @@ class IssueSpotter:
                  temperature: float = 0.02, top_issues: int = 8, lexical: float = 0.005, neighbours: int = 2,
                  second: tuple[dict[str, list[float]], float] | None = None):
         self.neighbours = neighbours
-        self.issues = [Issue(i.id, i.title, tuple(u for u in i.units if u in known_units), i.cues) for i in issues]
+        self.issues = [Issue(i.id, i.title, tuple(u for u in i.units if u in known_units), i.cues, i.offence_only)
+                       for i in issues]
+        self.offence_only = np.array([i.offence_only for i in self.issues], dtype=bool)
         self.temperature, self.top_issues, self.lexical = temperature, top_issues, lexical
         self.analyzer = FrenchAnalyzer()
         self.bm25 = bm25s.BM25()
@@ -89,8 +95,9 @@ class IssueSpotter:
         similarity = matrix @ (query / (np.linalg.norm(query) or 1.0))
         return np.array([np.sort(similarity[m])[-self.neighbours:].mean() if len(m) else -np.inf for m in members])
 
-    def rank(self, vector, text: str = "", second_vector=None) -> list[tuple[str, float]]:
-        """`second_vector`: the question by the second encoder, when the spotter has one."""
+    def rank(self, vector, text: str = "", second_vector=None, offence: bool = False) -> list[tuple[str, float]]:
+        """`second_vector`: the question by the second encoder, when the spotter has one;
+        `offence`: whether the question asks about an offence (offence-only issues vote then only)."""
         if not len(self.owner):
             return []
         best = self._closeness(self.matrix, self.members, vector)
@@ -100,6 +107,8 @@ class IssueSpotter:
         words = [w for w in self.analyzer(text) if w in self.bm25.vocab_dict]
         if words and self.lexical:
             best = best + self.lexical * self.bm25.get_scores(words)
+        if not offence and self.offence_only.any():
+            best = np.where(self.offence_only, -np.inf, best)
         weight = np.exp((best - best.max()) / self.temperature)
         scores: dict[str, float] = {}
         for n in np.argsort(-best, kind="stable")[:self.top_issues]:

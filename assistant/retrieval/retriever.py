@@ -194,7 +194,7 @@ class Retriever:
         stripped = strip_injection(question)
         query = spell_out(stripped)
         offence = asks_offence(query, self.offence_names)
-        lists, as_asked, asked = self._search(query, setting=not offence)
+        lists, as_asked, asked = self._search(query, offence)
         if context and self.spotter is not None:
             lists["context"] = self._context(context)
         named = named_documents(query, self.aliases) + loosely_named(query, self.designations)
@@ -230,15 +230,16 @@ class Retriever:
             (self._unsupported(signal) and not signal["named"])
         return Retrieval(question, hits, abstained, signal, (time.perf_counter() - started) * 1000)
 
-    def _search(self, query: str, setting: bool = True) -> tuple[dict[str, list[tuple[int, float]]], float, list | None]:
+    def _search(self, query: str, offence: bool = False) -> tuple[dict[str, list[tuple[int, float]]], float, list | None]:
         """Hits per list (chunk positions for each dense model and "bm25", unit ids for
         "issues"), the abstention similarity, and the vector of the question as asked.
-        `setting`: whether the lexicon adds the words of the CPAS setting (lexicon.yaml)."""
+        `offence`: whether the question asks about an offence: then the lexicon adds no words
+        of the CPAS setting (lexicon.yaml), and the offence-only issues vote (issues.py)."""
         if not query.strip():
             return {name: [] for name in [*self.embeddings, "bm25", "issues"]}, 0.0, None
         n = self.settings.candidates
         # Every list is computed even for one-list systems: abstention reads their top scores.
-        expanded = expand(query, setting)  # once per question, whichever lists use it
+        expanded = expand(query, not offence)  # once per question, whichever lists use it
         text = {name: expanded if name in self.settings.lexicon else query for name in [*self.embeddings, "bm25"]}
         # The question as asked, beside the lexicon-expanded one, in the same call: the judge
         # reads how close it comes to the corpus (abstention), and e5 matches it to the issue
@@ -251,7 +252,7 @@ class Retriever:
         asked = vectors[self.judge_model][query]
         closest = self.index.dense(self.judge_model, asked, 1)
         lists["bm25"] = self.index.lexical(text["bm25"], n)
-        lists["issues"] = self.spotter.rank(vectors["main"][query], expanded, vectors.get("use", {}).get(query)) \
+        lists["issues"] = self.spotter.rank(vectors["main"][query], expanded, vectors.get("use", {}).get(query), offence) \
             if self.spotter else []
         return lists, (closest[0][1] if closest else 0.0), asked
 

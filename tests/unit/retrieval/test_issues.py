@@ -109,3 +109,20 @@ def test_a_second_encoder_settles_what_the_first_leaves_tied():
     assert both.rank(tied, "", [1.0, 0.1])[0][0] == "u1"
     # Without the question's second vector (a spotter used on e5 alone), the tie stays.
     assert dict(both.rank(tied))["u1"] == pytest.approx(dict(both.rank(tied))["u2"])
+
+
+def test_an_offence_only_issue_votes_only_when_the_question_asks_about_an_offence():
+    # Same situation, two questions: « must I report? » (issue a) and « what does he risk? » (b).
+    issues = [Issue("a", "A", ("report",), ("cue a1",)),
+              Issue("b", "B", ("offence",), ("cue b1",), offence_only=True)]
+    vectors = {text_hash("cue a1"): [1.0, 0.1], text_hash("cue b1"): [1.0, 0.0]}
+    spotter = IssueSpotter(issues, vectors, {"report", "offence"})
+    assert spotter.rank([1.0, 0.0], offence=True)[0][0] == "offence"
+    asked_what_to_do = dict(spotter.rank([1.0, 0.0]))
+    assert next(iter(asked_what_to_do)) == "report"
+    assert asked_what_to_do.get("offence", 0.0) == 0.0
+
+
+def test_the_catalogue_marks_offence_only_issues_with_asks_infraction():
+    marked = {issue.id for issue in load_issues() if issue.offence_only}
+    assert "privation-soins-enfant" in marked and "mineur-maltraite-signalement" not in marked
