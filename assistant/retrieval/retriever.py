@@ -57,6 +57,8 @@ OFFENCE_RE = re.compile(
 DISCLOSURE_RE = re.compile(
     r"\b(?:secrets?|signal\w*|dire|parler|racont\w*|revel\w*|divulg\w*|inform\w*|preven\w*|previen\w*|"
     r"denon\w*|temoi\w*|transm\w*|communiqu\w*|partag\w*|confi(?!ance)\w*|parquet|polic\w*|procureur\w*|juge)\b")
+# « parler de » and the next few words: a name given to the conduct when they are penal.
+NAMING_RE = re.compile(r"\bparler\s+d(?:e\s+|')((?:\S+\s+){0,3}\S+)")
 
 # « Il a combien de temps pour aller au tribunal du travail ? », « combien touche un cohabitant ? »:
 # a deadline, an amount or a date asked, and none in the units found. Every such question of the
@@ -408,7 +410,11 @@ def asks_offence(question: str, names: tuple = ()) -> bool:
     # A question that names the code asks what its text says (« le nouveau Code pénal définit
     # « partenaire » ? elle est harcelée par son ex »), like « code pénal » in OFFENCE_RE.
     named = named_offence(folded, names) and not re.search(r"\bcode\b", folded)
-    return bool(OFFENCE_RE.search(folded) or named) and not DISCLOSURE_RE.search(folded)
+    # « On peut parler d'une infraction ? », « peut-on parler d'abus de faiblesse ? » name the
+    # conduct; « parler » there tells no one anything.
+    told = NAMING_RE.sub(lambda m: "" if OFFENCE_RE.search(m.group(1)) or named_offence(m.group(1), names)
+                         else m.group(0), folded)
+    return bool(OFFENCE_RE.search(folded) or named) and not DISCLOSURE_RE.search(told)
 
 
 def strip_injection(question: str) -> str:

@@ -36,6 +36,11 @@ def test_the_codes_headings_name_its_offences(names):
     ("Le nouveau Code pénal définit « partenaire » ? Elle est harcelée par son ex.", False),
     # Telling someone stays a secrecy question.
     ("Elle est harcelée par son ex : je peux prévenir la police ?", False),
+    # « parler de » followed by the conduct's name names it; followed by anything else, it tells.
+    ("Le fils vide le compte de son père malade. On peut parler d'une infraction ?", True),
+    ("Son ex la suit partout : est-ce qu'on peut parler de harcèlement ?", True),
+    ("Elle est harcelée par son ex : je peux en parler à la police ?", False),
+    ("Je peux parler de son harcèlement à la police ?", False),
 ])
 def test_a_question_naming_an_offence_asks_whether_a_conduct_is_one(names, question, expected):
     assert asks_offence(question, names) is expected
