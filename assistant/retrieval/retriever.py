@@ -71,7 +71,9 @@ QUANTITIES = (
     ("le montant", re.compile(r"combien (?:touche|gagne|coute|d'euros)|\bquel (?:est le )?montant|a combien s'eleve|"
                               r"\bquel taux|\bhoeveel|\bhow much"),
      re.compile(r"\beuros?\b|€|\bmontants?\b")),
-    ("la date", re.compile(r"a quelle date|\bquelle date|depuis quand|a partir de quand"),
+    # « À partir de quand ça devient pénal ? » asks where the offence starts, not a date.
+    ("la date", re.compile(r"a quelle date|\bquelle date|depuis quand|"
+                           r"a partir de quand(?![^?.!]*\b(?:penal\w*|puni\w*|punissable|infractions?|delits?|illegal\w*))"),
      re.compile(rf"\b\d{{1,2}}(?:er)? (?:{'|'.join(fold_name(month) for month in MONTHS)}) (?:19|20)\d\d\b"
                 r"|\b\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d\d\b")),
 )

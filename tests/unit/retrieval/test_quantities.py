@@ -26,6 +26,9 @@ DATED = "Le Gouvernement a adopté le 29 septembre 2022 un avant-projet de décr
     ("Depuis quand la FWB a-t-elle un texte ?", [SECRET, DATED], ""),
     ("Je peux prévenir le parquet ?", [SECRET], ""),  # no quantity asked
     ("Il risque combien de temps de prison ?", [PENALTY], ""),  # a penalty, not a deadline
+    ("À partir de quand le nouveau Code s'applique ?", [SECRET], "la date"),
+    # where an offence starts, not a date
+    ("Frigo vide, enfants pas lavés : à partir de quand ça devient pénal pour la mère ?", [PENALTY], ""),
 ])
 def test_a_quantity_asked_must_be_stated_by_the_units_found(question, texts, expected):
     assert unsettled_quantity(question, texts) == expected
